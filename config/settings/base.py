@@ -200,6 +200,11 @@ else:
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "store_processed": False,
     }
+    for _folder in ("queue", "processed"):
+        try:
+            (CELERY_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+        except OSError:  # read-only deployments use Redis; nothing to prepare
+            pass
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
