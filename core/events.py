@@ -27,6 +27,7 @@ ORDER_COMPLETED = "order_completed"  # order, member
 BEHAVIOUR_EVENT = "behaviour_event"  # event, member
 POINTS_EARNED = "points_earned"  # member, points, source
 TIER_CHANGED = "tier_changed"  # member, old_tier, new_tier, reason
+FEEDBACK_ADOPTED = "feedback_adopted"  # member, ticket, points (a suggestion adopted; points may reward it)
 
 Handler = Callable[..., Any]
 _handlers: dict[str, list[Handler]] = defaultdict(list)

@@ -8,11 +8,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.ids import new_public_id
+from core.ids import new_code, new_public_id
 
 
 def new_member_id() -> str:
     return new_public_id("m", 16)
+
+
+def new_referral_code() -> str:
+    return new_code(10)
 
 
 class UserManager(BaseUserManager):
@@ -20,6 +24,7 @@ class UserManager(BaseUserManager):
 
     def _create(self, *, email: str | None, phone: str | None, password: str | None, **extra):
         email = self.normalize_email(email) if email else None
+        extra.setdefault("referral_code", new_referral_code())
         user = self.model(email=email, phone=phone or None, **extra)
         if password:
             user.set_password(password)
@@ -55,6 +60,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         FEMALE = "female", _("Female")
         OTHER = "other", _("Other")
 
+    class VerificationLevel(models.TextChoices):
+        NONE = "none", _("Not verified")
+        CONTACT = "contact", _("Contact verified")
+        REAL_NAME = "real_name", _("Real-name verified")
+        QUALIFIED = "qualified", _("Qualification approved")
+
     class Lifecycle(models.TextChoices):
         NEW = "new", _("New")
         GROWING = "growing", _("Growing")
@@ -84,6 +95,22 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("lifecycle stage"), max_length=10, choices=Lifecycle.choices, default=Lifecycle.NEW, db_index=True
     )
     channel = models.CharField(_("registration channel"), max_length=30, blank=True, db_index=True)
+    referral_code = models.CharField(
+        _("referral code"), max_length=16, unique=True, null=True, blank=True, default=new_referral_code
+    )
+    referred_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals", verbose_name=_("referred by")
+    )
+    verification_level = models.CharField(
+        _("verification level"),
+        max_length=10,
+        choices=VerificationLevel.choices,
+        default=VerificationLevel.NONE,
+        db_index=True,
+    )
+    profile_completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     is_staff = models.BooleanField(_("operator"), default=False)
     is_active = models.BooleanField(default=True)
@@ -98,6 +125,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = _("member")
         verbose_name_plural = _("members")
+        permissions = [("view_pii", "Can view unmasked personal data (ID numbers, documents, contacts)")]
+        indexes = [
+            models.Index(fields=["nickname"], name="member_nickname_idx", opclasses=["varchar_pattern_ops"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(email__isnull=False) | Q(phone__isnull=False) | Q(status="closed"),
@@ -178,3 +209,294 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Consent(models.Model):
+    """A member's acceptance of a version of the terms or the privacy policy."""
+
+    class Document(models.TextChoices):
+        TERMS = "terms", _("Terms of service")
+        PRIVACY = "privacy", _("Privacy policy")
+
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
+    document = models.CharField(max_length=10, choices=Document.choices)
+    version = models.CharField(max_length=30)
+    accepted_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-accepted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "document", "version"], name="uniq_consent_member_document_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} {self.version}"
+
+
+class RegistrationSource(models.Model):
+    """Where a member came from: channel, UTM parameters, referrer page, offline store, partner."""
+
+    member = models.OneToOneField(User, on_delete=models.CASCADE, related_name="registration_source")
+    channel = models.CharField(max_length=30, blank=True)
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    referrer = models.CharField(max_length=500, blank=True, help_text="HTTP referrer of the first page.")
+    store_id = models.CharField(max_length=50, blank=True, db_index=True)
+    partner = models.ForeignKey("core.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    referral_code = models.CharField(max_length=16, blank=True, help_text="Invite code used at registration.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.utm_source}".strip()
+
+
+class VerificationCode(models.Model):
+    """A one-time SMS/email code or emailed link token. Only an HMAC of the secret is stored."""
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", _("Registration")
+        LOGIN = "login", _("Log in")
+        RESET = "reset", _("Password reset")
+        VERIFY_CONTACT = "verify_contact", _("Contact verification")
+        CLOSE = "close", _("Account closure")
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "SMS"
+        EMAIL = "email", "Email"
+
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    target = models.CharField(max_length=254, help_text="Normalised phone number or email address.")
+    code_hash = models.CharField(max_length=64, db_index=True)
+    is_link = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["target", "purpose", "-created_at"], name="vcode_target_purpose_idx")]
+        constraints = [models.CheckConstraint(condition=Q(attempts__lte=100), name="vcode_attempts_bounded")]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.purpose}:{self.target}"
+
+
+class ThrottleBucket(models.Model):
+    """A DB-backed rate-limit window (works across processes): at most `limit` hits per window."""
+
+    key = models.CharField(max_length=300, unique=True)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.count}"
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", _("Pending review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class RealNameVerification(models.Model):
+    """实名认证: name + PRC resident ID number. Name and number are encrypted at rest."""
+
+    public_id = models.CharField(max_length=30, unique=True)
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="real_name_verifications")
+    name_encrypted = models.TextField()
+    id_number_encrypted = models.TextField()
+    id_number_hash = models.CharField(max_length=64, db_index=True, help_text="HMAC, for duplicate checks.")
+    id_number_masked = models.CharField(max_length=24)
+    name_masked = models.CharField(max_length=60)
+    birth_date = models.DateField()
+    region_code = models.CharField(max_length=6)
+    province = models.CharField(max_length=20, blank=True)
+    status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING, db_index=True)
+    auto_approved = models.BooleanField(default=False)
+    review_note = models.CharField(max_length=255, blank=True)
+    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("real-name verification")
+        verbose_name_plural = _("real-name verifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"], condition=Q(status="pending"), name="uniq_realname_pending_per_member"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(review_note=""), name="realname_rejection_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name_masked} {self.id_number_masked}"
+
+
+class QualificationDocument(models.Model):
+    """A document for restricted services; bytes are encrypted before they reach storage."""
+
+    class Kind(models.TextChoices):
+        BUSINESS_LICENSE = "business_license", _("Business licence")
+        STUDENT_CARD = "student_card", _("Student card")
+        PROFESSIONAL = "professional", _("Professional certificate")
+        OTHER = "other", _("Other")
+
+    public_id = models.CharField(max_length=30, unique=True)
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    storage_name = models.CharField(max_length=200, help_text="Encrypted blob in the default storage.")
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING, db_index=True)
+    review_note = models.CharField(max_length=255, blank=True)
+    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("qualification document")
+        verbose_name_plural = _("qualification documents")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(review_note=""), name="document_rejection_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.public_id}"
+
+
+class Ticket(models.Model):
+    """会员反馈/投诉: a suggestion or complaint with SLA, assignee, status history and replies."""
+
+    class Category(models.TextChoices):
+        SUGGESTION = "suggestion", _("Suggestion")
+        COMPLAINT = "complaint", _("Complaint")
+        POINTS = "points", _("Points")
+        ORDER = "order", _("Order")
+        ACCOUNT = "account", _("Account")
+        OTHER = "other", _("Other")
+
+    class Priority(models.TextChoices):
+        LOW = "low", _("Low")
+        NORMAL = "normal", _("Normal")
+        HIGH = "high", _("High")
+        URGENT = "urgent", _("Urgent")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        WAITING_MEMBER = "waiting_member", _("Waiting for you")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+
+    public_id = models.CharField(max_length=30, unique=True)
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tickets")
+    category = models.CharField(_("category"), max_length=12, choices=Category.choices, db_index=True)
+    priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("description"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True)
+    assignee = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+        limit_choices_to={"is_staff": True},
+    )
+    sla_due_at = models.DateTimeField(_("SLA due"), db_index=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True)
+    adopted = models.BooleanField(default=False, help_text="A suggestion the team adopted.")
+    reward_points = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("feedback ticket")
+        verbose_name_plural = _("feedback tickets")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="ticket_satisfaction_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(reward_points=0) | Q(adopted=True), name="ticket_reward_only_if_adopted"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.subject}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status in (self.Status.OPEN, self.Status.IN_PROGRESS) and self.sla_due_at < timezone.now()
+
+
+class TicketStatusChange(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="status_changes")
+    old_status = models.CharField(max_length=16, blank=True)
+    new_status = models.CharField(max_length=16)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.old_status} → {self.new_status}"
+
+
+class TicketReply(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    from_operator = models.BooleanField(default=False)
+    is_internal = models.BooleanField(default=False, help_text="Internal note: never shown to the member.")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "ticket replies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_internal=False) | Q(from_operator=True), name="ticket_internal_note_by_operator"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.body[:50]
+
+
+class TicketAttachment(models.Model):
+    """A file attached to a ticket; stored encrypted like documents, served by a checked view."""
+
+    public_id = models.CharField(max_length=30, unique=True)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    reply = models.ForeignKey(TicketReply, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    storage_name = models.CharField(max_length=200)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.original_name

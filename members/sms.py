@@ -16,6 +16,23 @@ class ConsoleBackend:
         logger.warning("SMS to %s: %s", phone, text)
 
 
+class FileBackend:
+    """Appends each message as a line to var/sms/<date>.log (or settings.SMS_FILE_PATH)."""
+
+    def send(self, phone: str, text: str) -> None:
+        import json
+        from pathlib import Path
+
+        from django.utils import timezone
+
+        folder = Path(getattr(settings, "SMS_FILE_PATH", None) or settings.VAR_DIR / "sms")
+        folder.mkdir(parents=True, exist_ok=True)
+        now = timezone.now()
+        line = json.dumps({"at": now.isoformat(), "to": phone, "text": text}, ensure_ascii=False)
+        with open(folder / f"{now:%Y-%m-%d}.log", "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+
+
 class LocMemBackend:
     def send(self, phone: str, text: str) -> None:
         outbox.append((phone, text))

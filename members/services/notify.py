@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from core.errors import ApplicationError, ErrorCode
 
-from .models import Notification, User
+from ..models import Notification, User
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def member_notify(
             except Exception:  # noqa: BLE001 - a mail outage must not break the caller
                 logger.exception("email to member %s failed", member.member_id)
         if "sms" in channels and member.phone:
-            from .sms import send_sms
+            from ..sms import send_sms
 
             try:
                 send_sms(member.phone, f"{title} {body}".strip())
