@@ -1,13 +1,19 @@
-"""Bearer API keys: `Authorization: Bearer mh_<prefix>_<secret>`; only a hash is stored."""
+"""Bearer API keys: `Authorization: Bearer mh_<prefix>_<secret>`; only a hash is stored.
+
+The same authentication class verifies the optional per-key request signature (X-Signature,
+see core.signing), so every endpoint that authenticates a partner also checks signing.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 
+from django.conf import settings
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from core import signing
 from core.errors import ErrorCode
 from core.models import ApiKey
 
@@ -73,8 +79,35 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         # Record last use at most once a minute per key to keep hot paths write-free.
         if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        self.check_signature(request, api_key)
         principal = PartnerPrincipal(api_key)
         return principal, api_key
+
+    def check_signature(self, request, api_key: ApiKey) -> None:
+        """X-Signature: required when the key says so, verified whenever it is sent."""
+        header = request.META.get("HTTP_X_SIGNATURE", "").strip()
+        if not header:
+            if api_key.require_signature:
+                raise exceptions.AuthenticationFailed(
+                    "This API key requires signed requests (X-Signature header).",
+                    code=ErrorCode.SIGNATURE_REQUIRED,
+                )
+            return
+        secret = api_key.signing_secret
+        if not secret:
+            raise exceptions.AuthenticationFailed(
+                "An X-Signature was sent but this API key has no signing secret.",
+                code=ErrorCode.INVALID_SIGNATURE,
+            )
+        tolerance = int(
+            getattr(settings, "API_SIGNATURE_TOLERANCE_SECONDS", signing.DEFAULT_TOLERANCE_SECONDS)
+        )
+        try:
+            signing.verify(secret, header, request.body or b"", tolerance=tolerance)
+        except signing.SignatureExpired as exc:
+            raise exceptions.AuthenticationFailed(str(exc), code=ErrorCode.SIGNATURE_EXPIRED)
+        except signing.SignatureError as exc:
+            raise exceptions.AuthenticationFailed(str(exc), code=ErrorCode.INVALID_SIGNATURE)
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'

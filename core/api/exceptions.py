@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -12,6 +13,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_default_handler  # noqa: F401
+from rest_framework.views import set_rollback
 
 from core.errors import ApplicationError, ErrorCode, RateLimited
 
@@ -123,8 +125,8 @@ def _convert(exc: Exception) -> tuple[int, str, str, str, dict | None, dict[str,
                 code, title = _DRF_CODES[klass]
                 break
         headers = {}
-        if isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(int(exc.wait) + 1)
+        if isinstance(exc, drf_exceptions.Throttled):
+            headers["Retry-After"] = str(max(1, math.ceil(exc.wait or 1)))
         if isinstance(exc, drf_exceptions.ValidationError):
             return (
                 400,
@@ -162,6 +164,7 @@ def _convert(exc: Exception) -> tuple[int, str, str, str, dict | None, dict[str,
 
 def problem_exception_handler(exc: Exception, context: dict) -> Response:
     status, code, title, detail, errors, headers, extra = _convert(exc)
+    set_rollback()
     if status >= 500:
         logger.exception("Unhandled API error", exc_info=exc)
     response = Response(
