@@ -1,0 +1,42 @@
+"""The one place where the tier engine takes row locks (always in primary-key order)."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from core.errors import ApplicationError
+
+from .models import MemberTier, Subscription
+from .selectors import tier_default
+
+
+def member_tier_lock(*, member) -> MemberTier:
+    """The member's tier state row, created on first use (entry tier) and locked FOR UPDATE."""
+    qs = MemberTier.objects.select_for_update(of=("self",)).select_related("tier", "override_tier")
+    state = qs.filter(member_id=member.pk).first()
+    if state is not None:
+        return state
+    default = tier_default()
+    if default is None:
+        raise ApplicationError("No tier is configured.", code="tier_not_configured", status=409)
+    try:
+        with transaction.atomic():
+            MemberTier.objects.create(member_id=member.pk, tier=default)
+    except IntegrityError:
+        pass  # created concurrently; lock theirs
+    return qs.get(member_id=member.pk)
+
+
+def member_tier_lock_range(*, pk_from: int, pk_to: int, due_before):
+    """Tier states of a chunk of members due for re-evaluation, locked in pk order."""
+    return list(
+        MemberTier.objects.select_for_update(of=("self",))
+        .filter(member_id__gte=pk_from, member_id__lte=pk_to, evaluate_at__lte=due_before)
+        .order_by("member_id")
+    )
+
+
+def subscriptions_lock(*, member) -> list[Subscription]:
+    return list(
+        Subscription.objects.select_for_update(of=("self",)).filter(member_id=member.pk).order_by("pk")
+    )

@@ -1,0 +1,25 @@
+"""Tier engine services: the only code that writes tiers' tables.
+
+Public interface for other apps: growth_record, growth_record_for_activity,
+subscription_purchase; jobs: tiers_reevaluate, subscriptions_expire.
+"""
+
+from .changes import tier_change_record
+from .growth import growth_record, growth_record_for_activity
+from .overrides import tier_override_clear, tier_override_set, tier_overrides_expire
+from .reevaluation import member_tier_reevaluate, tiers_reevaluate
+from .subscriptions import subscription_cancel, subscription_purchase, subscriptions_expire
+
+__all__ = [
+    "growth_record",
+    "growth_record_for_activity",
+    "member_tier_reevaluate",
+    "subscription_cancel",
+    "subscription_purchase",
+    "subscriptions_expire",
+    "tier_change_record",
+    "tier_override_clear",
+    "tier_override_set",
+    "tier_overrides_expire",
+    "tiers_reevaluate",
+]

@@ -1,0 +1,174 @@
+"""Growth value (成长值): the ledger, and the upgrade that happens at once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import ApplicationError
+from members.models import User
+from members.services import member_assert_can_transact
+
+from .. import rules
+from ..lock_objects import member_tier_lock
+from ..models import GrowthEntry, MemberTier, TierChange
+from ..selectors import growth_rule_for, member_window_sums, tier_list
+from .changes import tier_change_record
+
+ACTIVITY_PREFIX = "activity:"
+
+
+def _validate(*, growth, spend, orders, source_type, source_id, occurred_at) -> None:
+    errors: dict[str, list[str]] = {}
+    if isinstance(growth, bool) or not isinstance(growth, int):
+        errors["growth"] = ["Must be an integer."]
+    if not isinstance(spend, Decimal) or not spend.is_finite() or spend != spend.quantize(Decimal("0.01")):
+        errors["spend"] = ["Must be a Decimal with at most 2 places."]
+    if isinstance(orders, bool) or not isinstance(orders, int):
+        errors["orders"] = ["Must be an integer."]
+    if not source_type or len(source_type) > 40:
+        errors["source_type"] = ["Required, at most 40 characters."]
+    if not source_id or len(str(source_id)) > 128:
+        errors["source_id"] = ["Required, at most 128 characters."]
+    if not isinstance(occurred_at, datetime) or timezone.is_naive(occurred_at):
+        errors["occurred_at"] = ["Must be a timezone-aware datetime."]
+    if errors:
+        raise ApplicationError("Invalid growth entry.", errors=errors)
+
+
+def growth_record(
+    *,
+    member: User,
+    growth: int,
+    spend: Decimal = Decimal("0"),
+    orders: int = 0,
+    source_type: str,
+    source_id: str,
+    occurred_at: datetime,
+    reason: str = "",
+) -> GrowthEntry | None:
+    """Append to the growth ledger and upgrade at once if the member now qualifies.
+
+    Idempotent by (source_type, source_id): a second call returns None and changes nothing.
+    Negative values (refunds, source_type "refund") lower the sums but never downgrade:
+    downgrades happen only at re-evaluation.
+    """
+    _validate(
+        growth=growth,
+        spend=spend,
+        orders=orders,
+        source_type=source_type,
+        source_id=source_id,
+        occurred_at=occurred_at,
+    )
+    source_id = str(source_id)
+    gain = growth > 0 or spend > 0 or orders > 0
+    if gain:
+        member_assert_can_transact(member)
+    with transaction.atomic():
+        if GrowthEntry.objects.filter(source_type=source_type, source_id=source_id).exists():
+            return None
+        state = member_tier_lock(member=member)
+        try:
+            with transaction.atomic():
+                entry = GrowthEntry.objects.create(
+                    member_id=member.pk,
+                    growth=growth,
+                    spend=spend,
+                    orders=orders,
+                    source_type=source_type,
+                    source_id=source_id,
+                    occurred_at=occurred_at,
+                    reason=reason[:255],
+                )
+        except IntegrityError:
+            return None  # the same source recorded concurrently
+        MemberTier.objects.filter(pk=state.pk).update(
+            growth_total=F("growth_total") + growth,
+            spend_total=F("spend_total") + spend,
+            orders_total=F("orders_total") + orders,
+        )
+        if gain:
+            _upgrade_if_qualified(member=member, state=state, as_of=max(timezone.now(), occurred_at))
+    return entry
+
+
+def _upgrade_if_qualified(*, member: User, state: MemberTier, as_of: datetime) -> None:
+    tiers = tier_list()
+    sums = member_window_sums(member=member, windows=rules.windows_of(tiers), as_of=as_of)
+    best = rules.highest_qualified(tiers, sums)
+    current = state.tier
+    if best is not None and best.rank > current.rank:
+        MemberTier.objects.filter(pk=state.pk).update(
+            tier=best, tier_since=as_of, evaluate_at=rules.next_evaluation(best, as_of), grace_until=None
+        )
+        window = sums.get(best.window_months) or rules.WindowSums()
+        tier_change_record(
+            member=member,
+            from_tier=current,
+            to_tier=best,
+            source=TierChange.Source.GROWTH,
+            reason=_(
+                "Qualified with growth value %(growth)s, spend %(spend)s and %(orders)s orders in %(months)s months"
+            )
+            % {
+                "growth": window.growth,
+                "spend": window.spend,
+                "orders": window.orders,
+                "months": best.window_months,
+            },
+            at=as_of,
+        )
+    elif state.grace_until is not None and rules.tier_retained(current, sums):
+        # Retention met again during the grace period: the warning is lifted at once.
+        MemberTier.objects.filter(pk=state.pk).update(
+            grace_until=None, evaluate_at=rules.next_evaluation(current, as_of)
+        )
+
+
+def _day_bounds(moment: datetime) -> tuple[datetime, datetime]:
+    local = timezone.localtime(moment)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)
+
+
+def growth_record_for_activity(*, member: User, event_type: str, event_id: str, occurred_at: datetime) -> int:
+    """Growth value for an activity under the operator's GrowthRule (fixed, capped per day).
+
+    Returns the growth given by this call: 0 without an active rule, when the day's cap is
+    used up, for a frozen or closed member, or when this event was already counted.
+    """
+    rule = growth_rule_for(event_type=event_type)
+    if rule is None or rule.growth <= 0 or member.status != User.Status.ACTIVE:
+        return 0
+    source_type = (ACTIVITY_PREFIX + event_type)[:40]
+    with transaction.atomic():
+        member_tier_lock(member=member)  # serialises the daily cap per member
+        if GrowthEntry.objects.filter(source_type=source_type, source_id=str(event_id)).exists():
+            return 0
+        growth = rule.growth
+        if rule.daily_cap is not None:
+            start, end = _day_bounds(occurred_at)
+            used = (
+                GrowthEntry.objects.filter(
+                    member_id=member.pk, source_type=source_type, occurred_at__gte=start, occurred_at__lt=end
+                ).aggregate(total=Sum("growth"))["total"]
+                or 0
+            )
+            growth = min(growth, max(0, rule.daily_cap - used))
+        if growth <= 0:
+            return 0
+        entry = growth_record(
+            member=member,
+            growth=growth,
+            source_type=source_type,
+            source_id=str(event_id),
+            occurred_at=occurred_at,
+            reason=rule.name or event_type,
+        )
+    return entry.growth if entry is not None else 0
