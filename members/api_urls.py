@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import apis
+
+urlpatterns = [
+    path("members", apis.MemberCollectionApi.as_view(), name="members"),
+    path("members/<str:member>", apis.MemberDetailApi.as_view(), name="member"),
+    path("members/<str:member>/identities", apis.MemberIdentityBindApi.as_view(), name="member-identities"),
+]

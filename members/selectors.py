@@ -116,3 +116,10 @@ def verification_summary(*, member) -> dict:
         "realname": realname,
         "documents": list(member.documents.all()),
     }
+
+
+def member_external_ids(*, members, partner) -> dict[int, str]:
+    """{member pk: this partner's external id} for a page of members, in one query."""
+    pks = [m.pk for m in members]
+    rows = ExternalIdentity.objects.filter(member_id__in=pks, partner=partner).values_list("member_id", "subject")
+    return dict(rows)
