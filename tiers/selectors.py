@@ -129,7 +129,10 @@ def tier_benefit_codes(*, member) -> list[str]:
     """Benefit codes of the effective tier plus those of every paid plan in force."""
     now = timezone.now()
     subs = subscriptions_current(member=member, now=now)
-    tier = _effective(member_tier_state(member=member), subs, now)
+    return _benefit_codes(_effective(member_tier_state(member=member), subs, now), subs)
+
+
+def _benefit_codes(tier: Tier | None, subs: list[Subscription]) -> list[str]:
     codes: list[str] = list(tier.benefit_codes) if tier is not None else []
     for sub in subs:
         codes.extend(sub.plan.benefit_codes or [])
@@ -206,6 +209,8 @@ class TierSummary:
     subscriptions: list[Subscription] = field(default_factory=list)
     paid_until: datetime | None = None
     tiers: list[Tier] = field(default_factory=list)
+    benefit_codes: list[str] = field(default_factory=list)
+    member: Any = None
 
 
 def member_tier_summary(*, member, now: datetime | None = None) -> TierSummary:
@@ -249,6 +254,8 @@ def member_tier_summary(*, member, now: datetime | None = None) -> TierSummary:
         subscriptions=subs,
         paid_until=subscription_paid_until(member=member, now=now) if subs else None,
         tiers=tiers,
+        benefit_codes=_benefit_codes(effective, subs),
+        member=member,
     )
 
 
