@@ -1,1 +1,509 @@
-from django.db import models  # noqa: F401
+"""Benefits: the benefit catalogue, coupon templates and issued coupons, tier coupon
+entitlements, bulk issues, and the free-trial centre (试用中心).
+
+Design (after django-oscar's offer/voucher, kept small): a CouponTemplate is the
+condition (threshold, scope) and the benefit (kind + amount/rate/cap) in one row; issued
+Coupons are the vouchers with their own validity; `benefits.pricing` maps each kind to a
+strategy and applies the best combination to a cart; the template's stock and per-member
+limit are the usage limits, enforced under a row lock on the template.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from core.ids import new_code, new_public_id
+
+
+def new_template_id() -> str:
+    return new_public_id("ct", 12)
+
+
+def new_coupon_code() -> str:
+    return new_code(12)
+
+
+class Benefit(models.Model):
+    """One entitlement in the catalogue; tiers and paid plans refer to it by `code`."""
+
+    class Kind(models.TextChoices):
+        PRICE = "price", _("Price")
+        SHIPPING = "shipping", _("Shipping")
+        SERVICE = "service", _("Service")
+        GIFT = "gift", _("Gift")
+        EVENT = "event", _("Event")
+        ACCESS = "access", _("Access")
+        TRIAL = "trial", _("Trial")
+        OTHER = "other", _("Other")
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    description_zh = models.TextField(_("description (Chinese)"), blank=True)
+    icon = models.CharField(_("icon"), max_length=8, blank=True, help_text=_("An emoji."))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.OTHER)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("benefit")
+        verbose_name_plural = _("benefits")
+
+    def __str__(self) -> str:
+        return f"{self.icon} {self.name_zh} / {self.name_en}".strip()
+
+    @property
+    def name(self) -> str:
+        return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
+
+    @property
+    def description(self) -> str:
+        zh = (get_language() or "").startswith("zh")
+        return (self.description_zh if zh else self.description_en) or self.description_en
+
+
+class CouponTemplate(models.Model):
+    """What a coupon is worth, when, where and to whom; how many exist; how it stacks."""
+
+    class Kind(models.TextChoices):
+        AMOUNT_OFF = "amount_off", _("Amount off above a threshold (满减)")
+        PERCENT_OFF = "percent_off", _("Percent off with a cap (折扣)")
+        FREE_SHIPPING = "free_shipping", _("Free shipping (包邮)")
+        CASH_VOUCHER = "cash_voucher", _("Cash voucher (现金券)")
+
+    class Validity(models.TextChoices):
+        ABSOLUTE = "absolute", _("Fixed dates")
+        RELATIVE = "relative", _("Days after issue")
+
+    class Stacking(models.TextChoices):
+        EXCLUSIVE = "exclusive", _("Exclusive: never combined")
+        STACKABLE = "stackable", _("Stackable: one per stack group")
+
+    public_id = models.CharField(_("id"), max_length=24, unique=True, default=new_template_id, editable=False)
+    code = models.SlugField(
+        _("code"), max_length=60, unique=True, help_text=_("Stable name, e.g. new_member_20")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
+
+    threshold = models.DecimalField(
+        _("threshold"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        help_text=_("Minimum eligible subtotal after member price (0 = none)."),
+    )
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Amount off / voucher value."),
+    )
+    rate = models.DecimalField(
+        _("rate"),
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text=_("Share of the price paid, e.g. 0.850 for 15% off (85折)."),
+    )
+    cap = models.DecimalField(
+        _("cap"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Largest discount (percent off)."),
+    )
+
+    validity = models.CharField(
+        _("validity"), max_length=10, choices=Validity.choices, default=Validity.RELATIVE
+    )
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    valid_days = models.PositiveIntegerField(_("valid days"), null=True, blank=True)
+
+    total_quantity = models.PositiveIntegerField(
+        _("total quantity"), null=True, blank=True, help_text=_("Stock of coupons; empty = unlimited.")
+    )
+    issued_count = models.PositiveIntegerField(_("issued"), default=0, editable=False)
+    per_member_limit = models.PositiveIntegerField(
+        _("per-member limit"), null=True, blank=True, default=1, help_text=_("Empty = unlimited.")
+    )
+
+    # Scope: empty list = all.
+    categories = models.JSONField(_("categories"), default=list, blank=True)
+    skus = models.JSONField(_("SKUs"), default=list, blank=True)
+    exclude_categories = models.JSONField(_("excluded categories"), default=list, blank=True)
+    exclude_skus = models.JSONField(_("excluded SKUs"), default=list, blank=True)
+    channels = models.JSONField(_("channels"), default=list, blank=True)
+    stores = models.JSONField(_("stores"), default=list, blank=True)
+    tier_codes = models.JSONField(_("tier codes"), default=list, blank=True)
+
+    stacking = models.CharField(
+        _("stacking"), max_length=10, choices=Stacking.choices, default=Stacking.STACKABLE
+    )
+    stack_group = models.SlugField(
+        _("stack group"),
+        max_length=30,
+        blank=True,
+        help_text=_(
+            "At most one coupon per group in an order; empty = by kind (discount / shipping / cash)."
+        ),
+    )
+
+    partner = models.ForeignKey(
+        "core.Partner",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Only this partner may issue it by API; empty = every partner."),
+    )
+    api_issuable = models.BooleanField(_("issuable by API"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("coupon template")
+        verbose_name_plural = _("coupon templates")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_quantity__isnull=True) | Q(issued_count__lte=F("total_quantity")),
+                name="coupon_template_stock_not_exceeded",
+            ),
+            models.CheckConstraint(condition=Q(threshold__gte=0), name="coupon_template_threshold_gte_0"),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["amount_off", "cash_voucher"]) | Q(amount__gt=0),
+                name="coupon_template_amount_required",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="percent_off") | (Q(rate__gt=0) & Q(rate__lt=1)),
+                name="coupon_template_rate_between_0_and_1",
+            ),
+            models.CheckConstraint(
+                condition=(Q(validity="absolute") & Q(valid_until__isnull=False))
+                | (Q(validity="relative") & Q(valid_days__gt=0)),
+                name="coupon_template_validity_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_until__gt=F("valid_from")),
+                name="coupon_template_valid_window",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def effective_stack_group(self) -> str:
+        if self.stack_group:
+            return self.stack_group
+        return {
+            self.Kind.AMOUNT_OFF: "discount",
+            self.Kind.PERCENT_OFF: "discount",
+            self.Kind.FREE_SHIPPING: "shipping",
+            self.Kind.CASH_VOUCHER: "cash",
+        }[self.kind]
+
+    @property
+    def remaining(self) -> int | None:
+        if self.total_quantity is None:
+            return None
+        return max(self.total_quantity - self.issued_count, 0)
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors: dict[str, str] = {}
+        if self.kind in (self.Kind.AMOUNT_OFF, self.Kind.CASH_VOUCHER) and not (
+            self.amount and self.amount > 0
+        ):
+            errors["amount"] = _("An amount above zero is required for this kind.")
+        if self.kind == self.Kind.PERCENT_OFF and not (self.rate and Decimal("0") < self.rate < Decimal("1")):
+            errors["rate"] = _("A rate between 0 and 1 (e.g. 0.85) is required for percent off.")
+        if self.kind == self.Kind.CASH_VOUCHER and self.threshold:
+            errors["threshold"] = _("A cash voucher has no threshold.")
+        if self.validity == self.Validity.ABSOLUTE and not self.valid_until:
+            errors["valid_until"] = _("Fixed-date validity needs an end.")
+        if self.validity == self.Validity.RELATIVE and not self.valid_days:
+            errors["valid_days"] = _("Relative validity needs a number of days.")
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            errors["valid_until"] = _("The end must be after the start.")
+        for name in (
+            "categories",
+            "skus",
+            "exclude_categories",
+            "exclude_skus",
+            "channels",
+            "stores",
+            "tier_codes",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                errors[name] = _("A list of strings.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Coupon(models.Model):
+    """An issued coupon in a member's wallet."""
+
+    class Status(models.TextChoices):
+        AVAILABLE = "available", _("Available")
+        REDEEMED = "redeemed", _("Used")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
+
+    class Source(models.TextChoices):
+        CAMPAIGN = "campaign", _("Campaign")
+        TIER = "tier", _("Tier entitlement")
+        POINTS = "points", _("Points mall")
+        OPERATOR = "operator", _("Operator")
+        API = "api", _("API")
+
+    code = models.CharField(_("code"), max_length=24, unique=True, default=new_coupon_code, editable=False)
+    template = models.ForeignKey(CouponTemplate, on_delete=models.PROTECT, related_name="coupons")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coupons")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.AVAILABLE)
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"))
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    issued_by = models.CharField(_("issued by"), max_length=10, choices=Source.choices)
+    source_ref = models.CharField(_("source reference"), max_length=100, blank=True)
+    source_key = models.CharField(
+        max_length=150,
+        null=True,
+        blank=True,
+        help_text=_("Idempotency key of the issue, unique per template and member."),
+    )
+    partner = models.ForeignKey(
+        "core.Partner",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Issuing partner."),
+    )
+    order_id = models.CharField(_("order"), max_length=100, blank=True)
+    order_partner = models.ForeignKey(
+        "core.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    order_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    discount_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("coupon")
+        verbose_name_plural = _("coupons")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "member", "source_key"],
+                condition=Q(source_key__isnull=False),
+                name="uniq_coupon_source_key",
+            ),
+            models.CheckConstraint(condition=Q(valid_until__gt=F("valid_from")), name="coupon_valid_window"),
+            models.CheckConstraint(
+                condition=~Q(status="redeemed") | (~Q(order_id="") & Q(redeemed_at__isnull=False)),
+                name="coupon_redeemed_has_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_amount__isnull=True) | Q(discount_amount__gte=0),
+                name="coupon_discount_gte_0",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["member", "status", "valid_until"], name="coupon_wallet_idx"),
+            models.Index(fields=["status", "valid_until"], name="coupon_expiry_idx"),
+            models.Index(fields=["template", "member"], name="coupon_template_member_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class CouponEvent(models.Model):
+    """Append-only history of a coupon: issued, redeemed, released, expired, revoked."""
+
+    class Kind(models.TextChoices):
+        ISSUED = "issued", _("Issued")
+        REDEEMED = "redeemed", _("Redeemed")
+        RELEASED = "released", _("Released")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
+
+    coupon = models.ForeignKey(Coupon, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    order_id = models.CharField(max_length=100, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    actor = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["coupon", "kind", "order_id"], name="coupon_event_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.coupon_id} {self.kind}"
+
+
+class TierCouponEntitlement(models.Model):
+    """Members of a tier receive `quantity` coupons of a template every month."""
+
+    tier_code = models.SlugField(_("tier code"), max_length=30)
+    template = models.ForeignKey(CouponTemplate, on_delete=models.PROTECT, related_name="entitlements")
+    quantity = models.PositiveSmallIntegerField(_("quantity per month"), default=1)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["tier_code", "id"]
+        verbose_name = _("tier coupon entitlement")
+        verbose_name_plural = _("tier coupon entitlements")
+        constraints = [
+            models.UniqueConstraint(fields=["tier_code", "template"], name="uniq_tier_coupon_entitlement"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="tier_coupon_entitlement_quantity_gte_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tier_code}: {self.quantity} × {self.template.code}"
+
+
+class CouponBulkIssue(models.Model):
+    """An operator's issue of one template to a filtered member list, run as a chunked job."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    template = models.ForeignKey(CouponTemplate, on_delete=models.PROTECT, related_name="bulk_issues")
+    filters = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_("status, channel, region, tier_codes, member_ids (lists or strings)."),
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    cursor = models.BigIntegerField(default=0, help_text=_("Last member pk processed (restart point)."))
+    counts = models.JSONField(default=dict, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("bulk coupon issue")
+        verbose_name_plural = _("bulk coupon issues")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.template.code} ({self.state})"
+
+
+class TrialProduct(models.Model):
+    """A free-trial offer (试用): members apply in a window, some are selected, they report."""
+
+    name = models.CharField(_("name"), max_length=100)
+    sku = models.CharField(_("SKU"), max_length=64)
+    description = models.TextField(_("description"), blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    apply_from = models.DateTimeField(_("applications open"))
+    apply_until = models.DateTimeField(_("applications close"))
+    report_points = models.PositiveIntegerField(_("points for a report"), default=0)
+    tier_codes = models.JSONField(
+        _("tier codes"), default=list, blank=True, help_text=_("Empty = every tier.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    drawn_at = models.DateTimeField(_("drawn at"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-apply_from", "-id"]
+        verbose_name = _("trial product")
+        verbose_name_plural = _("trial products")
+        constraints = [
+            models.CheckConstraint(condition=Q(apply_until__gt=F("apply_from")), name="trial_apply_window"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="trial_quantity_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.is_active and self.apply_from <= now < self.apply_until
+
+
+class TrialApplication(models.Model):
+    class Status(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        SELECTED = "selected", _("Selected")
+        NOT_SELECTED = "not_selected", _("Not selected")
+        REPORTED = "reported", _("Reported")
+
+    product = models.ForeignKey(TrialProduct, on_delete=models.CASCADE, related_name="applications")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trial_applications"
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.APPLIED)
+    reason = models.CharField(_("why I want to try it"), max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("trial application")
+        verbose_name_plural = _("trial applications")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "member"], name="uniq_trial_application"),
+        ]
+        indexes = [models.Index(fields=["product", "status"], name="trial_app_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.product} · {self.member}"
+
+
+class TrialReport(models.Model):
+    application = models.OneToOneField(TrialApplication, on_delete=models.CASCADE, related_name="report")
+    text = models.TextField(_("report"))
+    rating = models.PositiveSmallIntegerField(_("rating"))
+    points_awarded = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("trial report")
+        verbose_name_plural = _("trial reports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__gte=1) & Q(rating__lte=5), name="trial_report_rating_1_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application} ★{self.rating}"

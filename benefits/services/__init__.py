@@ -1,0 +1,39 @@
+"""Benefits services: the only code that writes the benefits domain."""
+
+from .coupons import (
+    coupon_issue,
+    coupon_issue_many,
+    coupon_redeem,
+    coupon_release,
+    coupon_revoke,
+    coupon_template_create,
+    coupons_expire_due,
+    coupons_remind_expiring,
+)
+from .issuance import coupon_bulk_issue_create, coupon_bulk_issue_run, tier_coupons_issue
+from .trials import (
+    trial_applications_decide,
+    trial_apply,
+    trial_draw,
+    trial_report_submit,
+    trials_draw_due,
+)
+
+__all__ = [
+    "coupon_bulk_issue_create",
+    "coupon_bulk_issue_run",
+    "coupon_issue",
+    "coupon_issue_many",
+    "coupon_redeem",
+    "coupon_release",
+    "coupon_revoke",
+    "coupon_template_create",
+    "coupons_expire_due",
+    "coupons_remind_expiring",
+    "tier_coupons_issue",
+    "trial_applications_decide",
+    "trial_apply",
+    "trial_draw",
+    "trial_report_submit",
+    "trials_draw_due",
+]
