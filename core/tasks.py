@@ -17,7 +17,37 @@ def heartbeat() -> int:
 
 
 @shared_task(name="core.webhooks_dispatch_event", bind=True, max_retries=None)
-def webhooks_dispatch_event(self, event_pk: int) -> None:
+def webhooks_dispatch_event(self, event_pk: int) -> int:
+    """Fan one outbox event out into deliveries (idempotent)."""
     from . import webhooks
 
-    webhooks.webhooks_dispatch_event(event_pk=event_pk)
+    return len(webhooks.webhooks_dispatch_event(event_pk=event_pk))
+
+
+@shared_task(name="core.webhooks_deliver")
+def webhooks_deliver(delivery_pk: int) -> bool:
+    """One try of one delivery if it is due and not being sent elsewhere (idempotent)."""
+    from . import webhooks
+
+    attempt = webhooks.webhook_delivery_attempt(delivery_pk=delivery_pk)
+    return bool(attempt and attempt.succeeded)
+
+
+@shared_task(name="core.webhooks_sweep")
+def webhooks_sweep() -> dict:
+    """Every minute: dispatch events and send deliveries that a lost enqueue left behind."""
+    from . import webhooks
+
+    with job_run("core.webhooks_sweep") as counts:
+        counts.update(webhooks.webhooks_sweep())
+    return dict(counts)
+
+
+@shared_task(name="core.idempotency_purge")
+def idempotency_purge() -> int:
+    """Delete Idempotency-Key records past their retention, in batches."""
+    from .services import idempotency_records_purge
+
+    with job_run("core.idempotency_purge") as counts:
+        counts["deleted"] += idempotency_records_purge()
+    return counts["deleted"]

@@ -86,7 +86,7 @@ def _flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 def _convert(exc: Exception) -> tuple[int, str, str, str, dict | None, dict[str, str], dict]:
     """(status, code, title, detail, errors, headers, extra)"""
     if isinstance(exc, ApplicationError):
-        headers = {}
+        headers = dict(getattr(exc, "headers", None) or {})
         if isinstance(exc, RateLimited):
             headers["Retry-After"] = str(exc.retry_after)
         return exc.status, exc.code, type(exc).title, exc.message, exc.errors or None, headers, exc.extra
