@@ -1,61 +1,58 @@
-"""Encryption of personal data at rest (ID numbers, names, documents) with MultiFernet.
+"""Encryption of members' personal data at rest: text through core.crypto, file bytes here.
 
-settings.FIELD_ENCRYPTION_KEYS lists Fernet keys: the first encrypts, every key decrypts, so
-keys rotate by putting a new key first and running `manage.py members_rotate_keys`, which
-re-encrypts every stored value with the first key. Without configured keys (a development
-machine) one key is derived from SECRET_KEY; production sets FIELD_ENCRYPTION_KEYS.
+Keys are settings.FIELD_ENCRYPTION_KEYS (MultiFernet: the first key encrypts, every key
+decrypts). After putting a new key first, `python manage.py members_rotate_keys` re-encrypts
+ID numbers, names, documents and ticket attachments with it (and refreshes the keyed hashes).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
-from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
-__all__ = ["InvalidToken", "decrypt", "decrypt_str", "encrypt", "encrypt_str", "pii_hash", "rotate"]
+from core.crypto import DecryptionError, decrypt_str, encrypt_str, keyed_hash, reencrypt_token
+
+__all__ = [
+    "DecryptionError",
+    "decrypt",
+    "decrypt_str",
+    "encrypt",
+    "encrypt_str",
+    "pii_hash",
+    "reencrypt_token",
+    "rotate",
+]
 
 
-@lru_cache(maxsize=4)
-def _fernet(keys: tuple[str, ...]) -> MultiFernet:
-    if not keys:
-        derived = base64.urlsafe_b64encode(hashlib.sha256(b"memberhub-pii:" + settings.SECRET_KEY.encode()).digest())
-        keys = (derived.decode(),)
-    try:
-        return MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in keys])
-    except (ValueError, TypeError) as exc:
-        raise ImproperlyConfigured(f"FIELD_ENCRYPTION_KEYS holds an invalid Fernet key: {exc}") from exc
-
-
-def _keys() -> MultiFernet:
-    return _fernet(tuple(k for k in getattr(settings, "FIELD_ENCRYPTION_KEYS", []) if k))
+def _multi() -> MultiFernet:
+    keys = [k.strip() for k in (getattr(settings, "FIELD_ENCRYPTION_KEYS", None) or []) if k.strip()]
+    if not keys:  # development fallback, the same derivation as core.crypto
+        derived = hashlib.sha256(b"memberhub-field-encryption:" + settings.SECRET_KEY.encode()).digest()
+        keys = [base64.urlsafe_b64encode(derived).decode()]
+    return MultiFernet([Fernet(k.encode()) for k in keys])
 
 
 def encrypt(data: bytes) -> bytes:
-    return _keys().encrypt(data)
+    return _multi().encrypt(data)
 
 
 def decrypt(token: bytes) -> bytes:
-    return _keys().decrypt(token)
+    try:
+        return _multi().decrypt(token)
+    except InvalidToken as exc:
+        raise DecryptionError("cannot decrypt: unknown key or corrupted file") from exc
 
 
 def rotate(token: bytes) -> bytes:
-    """Re-encrypt with the first (current) key."""
-    return _keys().rotate(token)
-
-
-def encrypt_str(value: str) -> str:
-    return encrypt(value.encode()).decode() if value else ""
-
-
-def decrypt_str(token: str) -> str:
-    return decrypt(token.encode()).decode() if token else ""
+    try:
+        return _multi().rotate(token)
+    except InvalidToken as exc:
+        raise DecryptionError("cannot re-encrypt: unknown key or corrupted file") from exc
 
 
 def pii_hash(value: str) -> str:
-    """A keyed hash for equality look-ups of encrypted values (e.g. the same ID number twice)."""
-    return hmac.new(settings.SECRET_KEY.encode(), b"pii:" + value.encode(), hashlib.sha256).hexdigest()
+    """Keyed hash of an ID number, for duplicate checks without decrypting."""
+    return keyed_hash(value, purpose="members.id_number")

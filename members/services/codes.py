@@ -103,6 +103,7 @@ def code_issue(*, channel: str, target: str, purpose: str, ip: str | None = None
             channel=channel,
             target=target,
             code_hash=_hash(code, channel=channel, purpose=purpose, target=target),
+            created_at=now,
             expires_at=now + CODE_TTL,
             ip_address=ip,
         )
@@ -178,6 +179,7 @@ def link_issue(*, email: str, purpose: str, ip: str | None = None, data: dict | 
             target=target,
             is_link=True,
             code_hash=_hash(token, channel="link", purpose=purpose, target=""),
+            created_at=now,
             expires_at=now + LINK_TTL,
             ip_address=ip,
             data=data or {},
