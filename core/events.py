@@ -43,7 +43,7 @@ def unsubscribe(event: str, handler: Handler) -> None:
         _handlers[event].remove(handler)
 
 
-def publish(event: str, **payload: Any) -> list[Any]:
+def publish(event: str, /, **payload: Any) -> list[Any]:
     """Call every handler of `event`; an exception propagates and rolls back the caller."""
     return [handler(**payload) for handler in list(_handlers[event])]
 
