@@ -1,3 +1,11 @@
+from django.urls import path
+
+from . import views
+
 app_name = "points"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.mine, name="mine"),
+    path("mall/", views.mall, name="mall"),
+    path("mall/redeem/", views.redeem, name="redeem"),
+]
