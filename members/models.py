@@ -137,11 +137,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
 
     def __str__(self) -> str:
-        return self.nickname or self.email or self.phone or self.member_id
+        # Never a member's phone or email: str() ends up in admin titles, logs and audit rows.
+        if self.is_staff:
+            return self.nickname or self.email or self.member_id
+        return self.nickname or self.member_id
 
     @property
     def display_name(self) -> str:
-        return str(self)
+        """For the member's own pages."""
+        return self.nickname or self.email or self.phone or self.member_id
 
     @property
     def is_frozen(self) -> bool:

@@ -76,28 +76,37 @@ def member(make_member) -> User:
     return make_member()
 
 
-@pytest.fixture
-def operator(db) -> User:
-    user = User.objects.create_user(email="ops@example.com", password="Op3rator-pass!", is_staff=True)
-    for codename in (
-        "view_user",
-        "change_user",
-        "add_user",
-        "view_realnameverification",
-        "change_realnameverification",
-        "view_qualificationdocument",
-        "change_qualificationdocument",
-        "view_ticket",
-        "change_ticket",
-    ):
-        user.user_permissions.add(Permission.objects.get(codename=codename, content_type__app_label="members"))
+OPERATOR_PERMISSIONS = (
+    "view_user",
+    "change_user",
+    "add_user",
+    "view_realnameverification",
+    "change_realnameverification",
+    "view_qualificationdocument",
+    "change_qualificationdocument",
+    "view_ticket",
+    "change_ticket",
+)
+
+
+def _make_operator(email: str, *, pii: bool) -> User:
+    user = User.objects.create_user(email=email, password="Op3rator-pass!", is_staff=True)
+    codenames = OPERATOR_PERMISSIONS + (("view_pii",) if pii else ())
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=codenames, content_type__app_label="members")
+    )
     return User.objects.get(pk=user.pk)
 
 
 @pytest.fixture
-def pii_operator(operator) -> User:
-    operator.user_permissions.add(Permission.objects.get(codename="view_pii", content_type__app_label="members"))
-    return User.objects.get(pk=operator.pk)
+def operator(db) -> User:
+    """An operator who may review and answer, but not see unmasked personal data."""
+    return _make_operator("ops@example.com", pii=False)
+
+
+@pytest.fixture
+def pii_operator(db) -> User:
+    return _make_operator("pii-ops@example.com", pii=True)
 
 
 @pytest.fixture

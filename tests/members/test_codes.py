@@ -74,7 +74,9 @@ def test_resend_to_the_same_phone_is_throttled_per_minute():
         code_issue(channel="sms", target=PHONE, purpose="register")
     assert 1 <= exc.value.retry_after <= 61
     assert VerificationCode.objects.count() == 1
-    ThrottleBucket.objects.filter(key__endswith=":minute").update(window_start=timezone.now() - timedelta(seconds=61))
+    ThrottleBucket.objects.filter(key__endswith=":minute").update(
+        window_start=timezone.now() - timedelta(seconds=61)
+    )
     code_issue(channel="sms", target=PHONE, purpose="login")
     assert VerificationCode.objects.count() == 2
 

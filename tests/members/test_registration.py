@@ -22,9 +22,14 @@ def _register_by_phone(client, send_code, phone=PHONE, **extra):
     return client.post(url, data, HTTP_USER_AGENT="Mozilla/5.0 test", REMOTE_ADDR="10.1.2.3")
 
 
-def test_phone_registration_with_sms_code(client, send_code, django_capture_on_commit_callbacks, published, settings):
-    client.get(reverse("members:register") + "?utm_source=wechat&utm_medium=social&utm_campaign=d11&channel=app&store_id=S01",
-               HTTP_REFERER="https://example.com/landing")
+def test_phone_registration_with_sms_code(
+    client, send_code, django_capture_on_commit_callbacks, published, settings
+):
+    client.get(
+        reverse("members:register")
+        + "?utm_source=wechat&utm_medium=social&utm_campaign=d11&channel=app&store_id=S01",
+        HTTP_REFERER="https://example.com/landing",
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = _register_by_phone(client, send_code, nickname="小王")
     assert response.status_code == 302 and response.url == reverse("members:home")
@@ -39,7 +44,12 @@ def test_phone_registration_with_sms_code(client, send_code, django_capture_on_c
     assert consents["privacy"].version == settings.PRIVACY_POLICY_VERSION
     assert consents["terms"].ip_address == "10.1.2.3" and consents["terms"].user_agent == "Mozilla/5.0 test"
     source = RegistrationSource.objects.get(member=member)
-    assert (source.utm_source, source.utm_medium, source.utm_campaign, source.store_id) == ("wechat", "social", "d11", "S01")
+    assert (source.utm_source, source.utm_medium, source.utm_campaign, source.store_id) == (
+        "wechat",
+        "social",
+        "d11",
+        "S01",
+    )
     assert source.referrer == "https://example.com/landing"
     assert [name for name, _ in published] == ["member_registered"]
     assert OutboxEvent.objects.filter(type="member.created", data__member_id=member.member_id).exists()
@@ -56,7 +66,15 @@ def test_registration_requires_consent_and_a_valid_code(client, send_code):
     assert response.status_code == 200
     assert "agree" in response.context["form"].errors
     assert not User.objects.filter(phone=PHONE).exists()
-    response = client.post(url, {"action": "register", "phone": PHONE, "code": "000000" if last_sms_code(PHONE) != "000000" else "111111", "agree": "on"})
+    response = client.post(
+        url,
+        {
+            "action": "register",
+            "phone": PHONE,
+            "code": "000000" if last_sms_code(PHONE) != "000000" else "111111",
+            "agree": "on",
+        },
+    )
     assert "code" in response.context["form"].errors
     assert not User.objects.filter(phone=PHONE).exists()
 
@@ -91,7 +109,12 @@ def test_email_registration_with_confirmation_link(client, django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("members:register_email"),
-            {"email": "Li.Na@Example.com", "password1": "Str0ng-pass-9", "password2": "Str0ng-pass-9", "agree": "on"},
+            {
+                "email": "Li.Na@Example.com",
+                "password1": "Str0ng-pass-9",
+                "password2": "Str0ng-pass-9",
+                "agree": "on",
+            },
         )
     assert response.status_code == 200
     member = User.objects.get(email="li.na@example.com")
@@ -119,7 +142,12 @@ def test_email_registration_rejects_a_taken_address(client, make_member):
     User.objects.create_user(email="taken@example.com", password="x-Passw0rd-1")
     response = client.post(
         reverse("members:register_email"),
-        {"email": "taken@example.com", "password1": "Str0ng-pass-9", "password2": "Str0ng-pass-9", "agree": "on"},
+        {
+            "email": "taken@example.com",
+            "password1": "Str0ng-pass-9",
+            "password2": "Str0ng-pass-9",
+            "agree": "on",
+        },
     )
     assert "email" in response.context["form"].errors
 
@@ -151,7 +179,9 @@ def test_login_by_password_with_phone_or_email_and_logout(client):
 def test_frozen_member_can_still_log_in_but_closed_cannot(client):
     user = User.objects.create_user(email="c@example.com", password="Str0ng-pass-9")
     User.objects.filter(pk=user.pk).update(status="closed")
-    response = client.post(reverse("members:login"), {"username": "c@example.com", "password": "Str0ng-pass-9"})
+    response = client.post(
+        reverse("members:login"), {"username": "c@example.com", "password": "Str0ng-pass-9"}
+    )
     assert response.status_code == 200
 
 
@@ -188,10 +218,25 @@ def test_password_reset_by_sms(client, member, send_code):
 
 def test_member_pages_render_in_english_and_chinese(client, member):
     client.force_login(member)
-    for name in ("members:home", "members:profile", "members:verification", "members:inbox", "members:tickets",
-                 "members:ticket_new", "members:privacy", "members:contact"):
+    for name in (
+        "members:home",
+        "members:profile",
+        "members:verification",
+        "members:inbox",
+        "members:tickets",
+        "members:ticket_new",
+        "members:privacy",
+        "members:contact",
+    ):
         assert client.get(reverse(name)).status_code == 200, name
     client.logout()
-    for name in ("members:login", "members:login_sms", "members:register", "members:register_phone",
-                 "members:register_email", "members:password_reset", "members:password_reset_sms"):
+    for name in (
+        "members:login",
+        "members:login_sms",
+        "members:register",
+        "members:register_phone",
+        "members:register_email",
+        "members:password_reset",
+        "members:password_reset_sms",
+    ):
         assert client.get(reverse(name), HTTP_ACCEPT_LANGUAGE="en").status_code == 200, name
