@@ -301,7 +301,7 @@ def member_profile_update(*, member: User, actor_type: str = "member", actor=Non
             audit_log_record(
                 action="members.profile.updated",
                 actor_type=actor_type,
-                actor_user=actor if getattr(actor, "pk", None) else None,
+                actor_user=actor if isinstance(actor, User) else None,
                 actor_label=str(actor) if actor is not None else "",
                 target=member,
                 before={k: str(v) for k, v in before.items()},
