@@ -203,9 +203,10 @@ else:
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         try:
             (CELERY_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
         except OSError:  # read-only deployments use Redis; nothing to prepare
