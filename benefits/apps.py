@@ -11,7 +11,7 @@ class BenefitsConfig(AppConfig):
         from core import registry
         from points.rewards import register_fulfiller
 
-        from . import fulfilment, views
+        from . import fulfilment, seed, views
 
         registry.register_home_panel(
             "coupons", template="benefits/panels/coupons.html", context=views.home_panel_context, order=30
@@ -27,3 +27,4 @@ class BenefitsConfig(AppConfig):
         )
         registry.register_export_section("coupons", fulfilment.export_member_data)
         register_fulfiller("coupon", fulfilment.issue_coupon_for_redemption)
+        registry.register_seeder("benefits", seed.seed_benefits, order=50)

@@ -117,7 +117,7 @@ class CouponTemplate(models.Model):
         decimal_places=3,
         null=True,
         blank=True,
-        help_text=_("Share of the price paid, e.g. 0.850 for 15% off (85折)."),
+        help_text=_("Share of the price paid, e.g. 0.850 means 85折 (15 percent off)."),
     )
     cap = models.DecimalField(
         _("cap"),

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, NotFound
 
 from . import selectors, services
 from .forms import TrialApplyForm, TrialReportForm
@@ -101,7 +101,10 @@ def trial_apply_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def trial_report_view(request: HttpRequest, pk: int) -> HttpResponse:
-    application = selectors.trial_application_of_member(member=request.user, pk=pk)
+    try:
+        application = selectors.trial_application_of_member(member=request.user, pk=pk)
+    except NotFound:
+        raise Http404
     form = TrialReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
