@@ -182,6 +182,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
     event_types = forms.MultipleChoiceField(
         choices=[("*", "* (every event)")] + [(t, t) for t in WEBHOOK_EVENT_TYPES],
         widget=forms.CheckboxSelectMultiple,
