@@ -60,7 +60,10 @@ def _can_pii(request) -> bool:
 
 class MemberCreationForm(forms.ModelForm):
     password1 = forms.CharField(
-        label=_("Password"), required=False, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
         label=_("Password again"),
@@ -112,12 +115,29 @@ class MemberCreationForm(forms.ModelForm):
 class MemberChangeForm(forms.ModelForm):
     password = ReadOnlyPasswordHashField(
         label=_("Password"),
-        help_text=_("Raw passwords are not stored. <a href=\"{}\">Change the password</a>."),
+        help_text=_('Raw passwords are not stored. <a href="{}">Change the password</a>.'),
     )
 
     class Meta:
         model = User
-        fields = "__all__"
+        fields = [
+            "email",
+            "phone",
+            "password",
+            "nickname",
+            "birthday",
+            "gender",
+            "region",
+            "occupation",
+            "channel",
+            "lifecycle_stage",
+            "is_active",
+            "is_staff",
+            "is_superuser",
+            "groups",
+            "user_permissions",
+            "last_login",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -184,7 +204,16 @@ class RealNameInline(admin.TabularInline):
     fk_name = "member"
     extra = 0
     can_delete = False
-    fields = ["public_id", "name_masked", "id_number_masked", "birth_date", "province", "status", "review_note", "created_at"]
+    fields = [
+        "public_id",
+        "name_masked",
+        "id_number_masked",
+        "birth_date",
+        "province",
+        "status",
+        "review_note",
+        "created_at",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -204,7 +233,9 @@ class DocumentInline(admin.TabularInline):
 
     @admin.display(description=_("file"))
     def open_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:members_document_open", args=[obj.pk]), _("open"))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:members_document_open", args=[obj.pk]), _("open")
+        )
 
 
 class TicketInline(admin.TabularInline):
@@ -248,11 +279,17 @@ def _status_action(modeladmin, request, queryset, *, freeze: bool):
                 try:
                     if freeze:
                         services.member_freeze(
-                            member=member, reason=form.cleaned_data["reason"], actor=request.user, request=request
+                            member=member,
+                            reason=form.cleaned_data["reason"],
+                            actor=request.user,
+                            request=request,
                         )
                     else:
                         services.member_unfreeze(
-                            member=member, reason=form.cleaned_data["reason"], actor=request.user, request=request
+                            member=member,
+                            reason=form.cleaned_data["reason"],
+                            actor=request.user,
+                            request=request,
                         )
                     done += 1
                 except ApplicationError as exc:
@@ -296,31 +333,75 @@ class UserAdmin(DjangoUserAdmin):
         "date_joined",
         "is_staff",
     ]
-    list_filter = [MemberKindFilter, "status", ChannelFilter, "verification_level", "lifecycle_stage", "date_joined"]
+    list_filter = [
+        MemberKindFilter,
+        "status",
+        ChannelFilter,
+        "verification_level",
+        "lifecycle_stage",
+        "date_joined",
+    ]
     search_fields = ["member_id"]  # the real search is get_search_results (index-friendly)
     search_help_text = _("Phone, email, member id, external id (exact) or the beginning of a nickname.")
-    readonly_fields = ["member_id", "date_joined", "last_login", "referral_code", "verification_level", "status",
-                       "status_reason", "status_changed_at", "closed_at", "referred_by_link", "source_display"]
+    readonly_fields = [
+        "member_id",
+        "date_joined",
+        "last_login",
+        "referral_code",
+        "verification_level",
+        "status",
+        "status_reason",
+        "status_changed_at",
+        "closed_at",
+        "referred_by_link",
+        "source_display",
+    ]
     raw_id_fields = ["referred_by"]
     show_full_result_count = False
     list_per_page = 50
     actions = ["freeze_members", "unfreeze_members"]
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("email", "phone", "nickname", "is_staff", "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "phone", "nickname", "is_staff", "password1", "password2"),
+            },
+        ),
     )
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return self.add_fieldsets
-        contact = ("member_id", "email", "phone", "password") if _can_pii(request) else (
-            "member_id", "email_display", "phone_display", "password")
+        contact = (
+            ("member_id", "email", "phone", "password")
+            if _can_pii(request)
+            else ("member_id", "email_display", "phone_display", "password")
+        )
         return (
             (None, {"fields": contact}),
             (_("Profile"), {"fields": ("nickname", "birthday", "gender", "region", "occupation")}),
-            (_("Registration"), {"fields": ("channel", "referral_code", "referred_by_link", "source_display", "date_joined")}),
-            (_("Status"), {"fields": ("status", "status_reason", "status_changed_at", "closed_at", "lifecycle_stage",
-                                      "verification_level")}),
-            (_("Operator"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+            (
+                _("Registration"),
+                {"fields": ("channel", "referral_code", "referred_by_link", "source_display", "date_joined")},
+            ),
+            (
+                _("Status"),
+                {
+                    "fields": (
+                        "status",
+                        "status_reason",
+                        "status_changed_at",
+                        "closed_at",
+                        "lifecycle_stage",
+                        "verification_level",
+                    )
+                },
+            ),
+            (
+                _("Operator"),
+                {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+            ),
             (_("Dates"), {"fields": ("last_login",)}),
         )
 
@@ -338,6 +419,11 @@ class UserAdmin(DjangoUserAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).defer("password")
 
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        if db_field.name == "user_permissions":
+            kwargs["queryset"] = db_field.remote_field.model.objects.select_related("content_type")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     def get_search_results(self, request, queryset, search_term):
         """Exact, indexed look-ups instead of LIKE '%…%' over every column of a huge table."""
         term = (search_term or "").strip()
@@ -349,7 +435,9 @@ class UserAdmin(DjangoUserAdmin):
             return queryset.filter(member_id=term), False
         if term.startswith("ext:"):
             term = term[4:]
-            return queryset.filter(pk__in=ExternalIdentity.objects.filter(subject=term).values("member_id")), False
+            return queryset.filter(
+                pk__in=ExternalIdentity.objects.filter(subject=term).values("member_id")
+            ), False
         if PHONE_RE.match(term):
             phone = term[3:] if term.startswith("+86") else term
             by_ext = ExternalIdentity.objects.filter(subject=term).values("member_id")
@@ -370,7 +458,9 @@ class UserAdmin(DjangoUserAdmin):
         if not obj.referred_by_id:
             return "—"
         return format_html(
-            '<a href="{}">{}</a>', reverse("admin:members_user_change", args=[obj.referred_by_id]), obj.referred_by_id
+            '<a href="{}">{}</a>',
+            reverse("admin:members_user_change", args=[obj.referred_by_id]),
+            obj.referred_by_id,
         )
 
     @admin.display(description=_("source"))
@@ -450,7 +540,9 @@ class UserAdmin(DjangoUserAdmin):
 
 
 class ReviewReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason for the rejection"), max_length=255, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason for the rejection"), max_length=255, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 def _review_action(modeladmin, request, queryset, *, review, approve: bool):
@@ -470,7 +562,13 @@ def _review_action(modeladmin, request, queryset, *, review, approve: bool):
             done = 0
             for obj in queryset.filter(status=ReviewStatus.PENDING):
                 try:
-                    review(obj, actor=request.user, approve=False, reason=form.cleaned_data["reason"], request=request)
+                    review(
+                        obj,
+                        actor=request.user,
+                        approve=False,
+                        reason=form.cleaned_data["reason"],
+                        request=request,
+                    )
                     done += 1
                 except ApplicationError as exc:
                     modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
@@ -516,17 +614,43 @@ class ReviewAdmin(admin.ModelAdmin):
     @admin.display(description=_("member"))
     def member_link(self, obj):
         return format_html(
-            '<a href="{}">{}</a>', reverse("admin:members_user_change", args=[obj.member_id]), obj.member.member_id
+            '<a href="{}">{}</a>',
+            reverse("admin:members_user_change", args=[obj.member_id]),
+            obj.member.member_id,
         )
 
 
 @admin.register(RealNameVerification)
 class RealNameVerificationAdmin(ReviewAdmin):
-    list_display = ["public_id", "member_link", "name_masked", "id_number_masked", "birth_date", "province", "status",
-                    "auto_approved", "created_at", "reviewed_by"]
+    list_display = [
+        "public_id",
+        "member_link",
+        "name_masked",
+        "id_number_masked",
+        "birth_date",
+        "province",
+        "status",
+        "auto_approved",
+        "created_at",
+        "reviewed_by",
+    ]
     search_fields = ["public_id"]
-    readonly_fields = ["public_id", "member", "name_masked", "id_number_masked", "birth_date", "region_code", "province",
-                       "status", "auto_approved", "review_note", "reviewed_by", "reviewed_at", "created_at", "unmasked"]
+    readonly_fields = [
+        "public_id",
+        "member",
+        "name_masked",
+        "id_number_masked",
+        "birth_date",
+        "region_code",
+        "province",
+        "status",
+        "auto_approved",
+        "review_note",
+        "reviewed_by",
+        "reviewed_at",
+        "created_at",
+        "unmasked",
+    ]
     fields = readonly_fields
     exclude = ["name_encrypted", "id_number_encrypted", "id_number_hash"]
 
@@ -539,7 +663,9 @@ class RealNameVerificationAdmin(ReviewAdmin):
         if request is None or not _can_pii(request):
             return _("Requires the “view personal data” permission.")
         if request.GET.get("reveal") != "1":
-            return format_html('<a href="?reveal=1">{}</a>', _("Show name and ID number (the view is audited)"))
+            return format_html(
+                '<a href="?reveal=1">{}</a>', _("Show name and ID number (the view is audited)")
+            )
         data = services.realname_reveal(verification=obj, viewer=request.user, request=request)
         return f"{data['name']} · {data['id_number']}"
 
@@ -570,28 +696,59 @@ class RealNameVerificationAdmin(ReviewAdmin):
 
 @admin.register(QualificationDocument)
 class QualificationDocumentAdmin(ReviewAdmin):
-    list_display = ["public_id", "member_link", "kind", "status", "size", "created_at", "reviewed_by", "open_link"]
+    list_display = [
+        "public_id",
+        "member_link",
+        "kind",
+        "status",
+        "size",
+        "created_at",
+        "reviewed_by",
+        "open_link",
+    ]
     list_filter = ["status", "kind", "created_at"]
     search_fields = ["public_id"]
-    readonly_fields = ["public_id", "member", "kind", "original_name", "content_type", "size", "status", "review_note",
-                       "reviewed_by", "reviewed_at", "created_at", "open_link"]
+    readonly_fields = [
+        "public_id",
+        "member",
+        "kind",
+        "original_name",
+        "content_type",
+        "size",
+        "status",
+        "review_note",
+        "reviewed_by",
+        "reviewed_at",
+        "created_at",
+        "open_link",
+    ]
     fields = readonly_fields
     exclude = ["storage_name"]
 
     @admin.display(description=_("file"))
     def open_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:members_document_open", args=[obj.pk]), _("open"))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:members_document_open", args=[obj.pk]), _("open")
+        )
 
     @admin.action(description=_("Approve selected documents"))
     def approve(self, request, queryset):
         return _review_action(
-            self, request, queryset, approve=True, review=lambda obj, **kw: services.document_review(document=obj, **kw)
+            self,
+            request,
+            queryset,
+            approve=True,
+            review=lambda obj, **kw: services.document_review(document=obj, **kw),
         )
 
     @admin.action(description=_("Reject selected documents with a reason…"))
     def reject(self, request, queryset):
         return _review_action(
-            self, request, queryset, approve=False, review=lambda obj, **kw: services.document_review(document=obj, **kw)
+            self,
+            request,
+            queryset,
+            approve=False,
+            review=lambda obj, **kw: services.document_review(document=obj, **kw),
         )
 
 
@@ -600,16 +757,22 @@ class QualificationDocumentAdmin(ReviewAdmin):
 
 class TicketAdminForm(forms.ModelForm):
     reply = forms.CharField(
-        label=_("Reply to the member"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("Reply to the member"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Sent to the member's inbox."),
     )
     internal_note = forms.CharField(
-        label=_("Internal note"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Internal note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Never shown to the member."),
     )
     status_note = forms.CharField(label=_("Note for the status change"), required=False, max_length=255)
     adopt_points = forms.IntegerField(
-        label=_("Adopt this suggestion and reward points"), required=False, min_value=0,
+        label=_("Adopt this suggestion and reward points"),
+        required=False,
+        min_value=0,
         help_text=_("Only for suggestions; 0 adopts without points."),
     )
 
@@ -658,19 +821,56 @@ class OverdueFilter(admin.SimpleListFilter):
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     form = TicketAdminForm
-    list_display = ["public_id", "subject", "member", "category", "priority", "status", "assignee", "sla_due_at",
-                    "satisfaction", "adopted", "created_at"]
+    list_display = [
+        "public_id",
+        "subject",
+        "member",
+        "category",
+        "priority",
+        "status",
+        "assignee",
+        "sla_due_at",
+        "satisfaction",
+        "adopted",
+        "created_at",
+    ]
     list_filter = ["status", "category", "priority", OverdueFilter, "adopted", "created_at"]
     list_select_related = ["member", "assignee"]
     search_fields = ["public_id"]
     show_full_result_count = False
     raw_id_fields = ["assignee"]
-    readonly_fields = ["public_id", "member", "category", "subject", "body", "sla_due_at", "first_response_at",
-                       "resolved_at", "closed_at", "satisfaction", "adopted", "reward_points", "created_at"]
+    readonly_fields = [
+        "public_id",
+        "member",
+        "category",
+        "subject",
+        "body",
+        "sla_due_at",
+        "first_response_at",
+        "resolved_at",
+        "closed_at",
+        "satisfaction",
+        "adopted",
+        "reward_points",
+        "created_at",
+    ]
     fieldsets = (
         (None, {"fields": ("public_id", "member", "category", "subject", "body", "created_at")}),
-        (_("Handling"), {"fields": ("status", "status_note", "priority", "assignee", "sla_due_at", "first_response_at",
-                                    "resolved_at", "closed_at")}),
+        (
+            _("Handling"),
+            {
+                "fields": (
+                    "status",
+                    "status_note",
+                    "priority",
+                    "assignee",
+                    "sla_due_at",
+                    "first_response_at",
+                    "resolved_at",
+                    "closed_at",
+                )
+            },
+        ),
         (_("Answer"), {"fields": ("reply", "internal_note")}),
         (_("Outcome"), {"fields": ("satisfaction", "adopted", "reward_points", "adopt_points")}),
     )
@@ -703,7 +903,9 @@ class TicketAdmin(admin.ModelAdmin):
                 note=data.get("status_note") or "",
             )
             if data.get("internal_note"):
-                services.ticket_reply(ticket=original, author=request.user, body=data["internal_note"], internal=True)
+                services.ticket_reply(
+                    ticket=original, author=request.user, body=data["internal_note"], internal=True
+                )
             if data.get("reply"):
                 services.ticket_reply(ticket=original, author=request.user, body=data["reply"])
             if data.get("adopt_points") is not None:

@@ -27,7 +27,9 @@ def validate_phone(value: str) -> str:
 
     phone = normalise_phone(value)
     if phone and not PHONE_RE.match(phone):
-        raise serializers.ValidationError("Enter a mainland China mobile number: 11 digits matching 1[3-9]XXXXXXXXX.")
+        raise serializers.ValidationError(
+            "Enter a mainland China mobile number: 11 digits matching 1[3-9]XXXXXXXXX."
+        )
     return phone
 
 
@@ -148,7 +150,9 @@ class MemberCollectionApi(APIView):
         paginator = self.Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         external_ids = selectors.member_external_ids(members=page, partner=partner)
-        data = MemberOutputSerializer(page, many=True, context={"partner": partner, "external_ids": external_ids}).data
+        data = MemberOutputSerializer(
+            page, many=True, context={"partner": partner, "external_ids": external_ids}
+        ).data
         return paginator.get_paginated_response(data)
 
 
@@ -205,7 +209,10 @@ class MemberIdentityBindApi(APIView):
         created_at = serializers.DateTimeField()
 
     @extend_schema(
-        summary="Bind an external identity", request=InputSerializer, responses={201: OutputSerializer}, tags=["members"]
+        summary="Bind an external identity",
+        request=InputSerializer,
+        responses={201: OutputSerializer},
+        tags=["members"],
     )
     @idempotent()
     def post(self, request, member: str):
@@ -215,6 +222,3 @@ class MemberIdentityBindApi(APIView):
         serializer.is_valid(raise_exception=True)
         identity = services.member_identity_bind(member=found, partner=partner, **serializer.validated_data)
         return Response(self.OutputSerializer(identity).data, status=status.HTTP_201_CREATED)
-
-
-

@@ -17,9 +17,15 @@ class MembersConfig(AppConfig):
             "members", template="members/_panel.html", context=views.member_panel_context, order=0
         )
         # Labels are translated when rendered (core.templatetags.memberhub.member_nav_links).
-        registry.register_nav_link("members.profile", label=gettext_noop("Profile"), url_name="members:profile", order=10)
-        registry.register_nav_link("members.inbox", label=gettext_noop("Messages"), url_name="members:inbox", order=80)
+        registry.register_nav_link(
+            "members.profile", label=gettext_noop("Profile"), url_name="members:profile", order=10
+        )
+        registry.register_nav_link(
+            "members.inbox", label=gettext_noop("Messages"), url_name="members:inbox", order=80
+        )
         registry.register_nav_link(
             "members.feedback", label=gettext_noop("Feedback"), url_name="members:tickets", order=85
         )
-        registry.register_nav_link("members.privacy", label=gettext_noop("Privacy"), url_name="members:privacy", order=90)
+        registry.register_nav_link(
+            "members.privacy", label=gettext_noop("Privacy"), url_name="members:privacy", order=90
+        )

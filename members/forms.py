@@ -52,7 +52,9 @@ class CodeField(forms.CharField):
         kwargs.setdefault("max_length", 6)
         kwargs.setdefault("min_length", 6)
         super().__init__(**kwargs)
-        self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": r"\d{6}"})
+        self.widget.attrs.update(
+            {"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": r"\d{6}"}
+        )
 
 
 class ConsentMixin(forms.Form):
@@ -78,7 +80,9 @@ class PhoneRegisterForm(ConsentMixin, forms.Form):
 
 class EmailRegisterForm(ConsentMixin, forms.Form):
     email = forms.EmailField(label=_("Email"), max_length=254)
-    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
     password2 = forms.CharField(
         label=_("Password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
@@ -107,7 +111,9 @@ class SmsLoginForm(forms.Form):
 class SmsResetForm(forms.Form):
     phone = PhoneField()
     code = CodeField()
-    password1 = forms.CharField(label=_("New password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label=_("New password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
     password2 = forms.CharField(
         label=_("New password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
@@ -200,7 +206,9 @@ class TicketCloseForm(forms.Form):
 
 class CloseAccountForm(forms.Form):
     password = forms.CharField(
-        label=_("Password"), required=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Password"),
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     code = CodeField(required=False, label=_("or an SMS code sent to your phone"))
     confirm = forms.BooleanField(label=_("I understand that closing my account cannot be undone"))

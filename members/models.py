@@ -99,7 +99,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("referral code"), max_length=16, unique=True, null=True, blank=True, default=new_referral_code
     )
     referred_by = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals", verbose_name=_("referred by")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals",
+        verbose_name=_("referred by"),
     )
     verification_level = models.CharField(
         _("verification level"),
@@ -251,7 +256,9 @@ class RegistrationSource(models.Model):
     utm_campaign = models.CharField(max_length=100, blank=True)
     referrer = models.CharField(max_length=500, blank=True, help_text="HTTP referrer of the first page.")
     store_id = models.CharField(max_length=50, blank=True, db_index=True)
-    partner = models.ForeignKey("core.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    partner = models.ForeignKey(
+        "core.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     referral_code = models.CharField(max_length=16, blank=True, help_text="Invite code used at registration.")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -323,7 +330,9 @@ class RealNameVerification(models.Model):
     birth_date = models.DateField()
     region_code = models.CharField(max_length=6)
     province = models.CharField(max_length=20, blank=True)
-    status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING, db_index=True)
+    status = models.CharField(
+        max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING, db_index=True
+    )
     auto_approved = models.BooleanField(default=False)
     review_note = models.CharField(max_length=255, blank=True)
     reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -363,7 +372,9 @@ class QualificationDocument(models.Model):
     original_name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
-    status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING, db_index=True)
+    status = models.CharField(
+        max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING, db_index=True
+    )
     review_note = models.CharField(max_length=255, blank=True)
     reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reviewed_at = models.DateTimeField(null=True, blank=True)
@@ -410,10 +421,14 @@ class Ticket(models.Model):
     public_id = models.CharField(max_length=30, unique=True)
     member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tickets")
     category = models.CharField(_("category"), max_length=12, choices=Category.choices, db_index=True)
-    priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    priority = models.CharField(
+        _("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
+    )
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("description"))
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
     assignee = models.ForeignKey(
         User,
         null=True,
@@ -482,7 +497,8 @@ class TicketReply(models.Model):
         verbose_name_plural = "ticket replies"
         constraints = [
             models.CheckConstraint(
-                condition=Q(is_internal=False) | Q(from_operator=True), name="ticket_internal_note_by_operator"
+                condition=Q(is_internal=False) | Q(from_operator=True),
+                name="ticket_internal_note_by_operator",
             )
         ]
 
@@ -495,7 +511,9 @@ class TicketAttachment(models.Model):
 
     public_id = models.CharField(max_length=30, unique=True)
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
-    reply = models.ForeignKey(TicketReply, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    reply = models.ForeignKey(
+        TicketReply, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
     storage_name = models.CharField(max_length=200)
     original_name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)

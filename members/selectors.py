@@ -52,7 +52,9 @@ def member_lookup(*, partner, phone: str = "", email: str = "", external_id: str
 
 def member_external_id(*, member, partner) -> str | None:
     return (
-        ExternalIdentity.objects.filter(member=member, partner=partner).values_list("subject", flat=True).first()
+        ExternalIdentity.objects.filter(member=member, partner=partner)
+        .values_list("subject", flat=True)
+        .first()
         if partner is not None
         else None
     )
@@ -121,5 +123,7 @@ def verification_summary(*, member) -> dict:
 def member_external_ids(*, members, partner) -> dict[int, str]:
     """{member pk: this partner's external id} for a page of members, in one query."""
     pks = [m.pk for m in members]
-    rows = ExternalIdentity.objects.filter(member_id__in=pks, partner=partner).values_list("member_id", "subject")
+    rows = ExternalIdentity.objects.filter(member_id__in=pks, partner=partner).values_list(
+        "member_id", "subject"
+    )
     return dict(rows)

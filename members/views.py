@@ -77,10 +77,14 @@ def _source(request: HttpRequest) -> services.SourceInfo:
 
 
 def _consent(request: HttpRequest) -> services.ConsentInfo:
-    return services.ConsentInfo(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:300])
+    return services.ConsentInfo(
+        ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:300]
+    )
 
 
-def _send_code(request: HttpRequest, *, form_class, target_field: str, channel: str, purpose: str, target=None):
+def _send_code(
+    request: HttpRequest, *, form_class, target_field: str, channel: str, purpose: str, target=None
+):
     """Handle the "send me a code" button of a page; returns the re-displayed form."""
     send_form = SendCodeForm(request.POST) if target_field == "phone" else None
     form = form_class(initial=request.POST.dict())
@@ -91,7 +95,9 @@ def _send_code(request: HttpRequest, *, form_class, target_field: str, channel: 
             for message in send_form.errors.get("phone", []):
                 form.add_error("phone", message)
             return form
-        target = send_form.cleaned_data["phone"] if send_form is not None else request.POST.get(target_field, "")
+        target = (
+            send_form.cleaned_data["phone"] if send_form is not None else request.POST.get(target_field, "")
+        )
     try:
         services.code_issue(channel=channel, target=target, purpose=purpose, ip=client_ip(request))
     except ApplicationError as exc:
@@ -112,7 +118,11 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         for panel in registry.home_panels():
             panels.append(
-                {"name": panel.name, "template": panel.template, "context": panel.context(request, request.user)}
+                {
+                    "name": panel.name,
+                    "template": panel.template,
+                    "context": panel.context(request, request.user),
+                }
             )
     return render(request, "members/home.html", {"panels": panels})
 
@@ -215,7 +225,9 @@ def register_confirm(request: HttpRequest, token: str) -> HttpResponse:
     try:
         member = services.member_confirm_email(token=token)
     except ApplicationError as exc:
-        return render(request, "members/register_confirm.html", {"token": token, "error": exc.message}, status=400)
+        return render(
+            request, "members/register_confirm.html", {"token": token, "error": exc.message}, status=400
+        )
     login(request, member, backend=LOGIN_BACKEND)
     messages.success(request, _("Your email address is confirmed. Welcome!"))
     return redirect("members:home")
@@ -260,7 +272,11 @@ def login_sms(request: HttpRequest) -> HttpResponse:
                 except ApplicationError as exc:
                     apply_errors(form, exc)
                 else:
-                    member = User.objects.filter(phone=phone, is_active=True).exclude(status=User.Status.CLOSED).first()
+                    member = (
+                        User.objects.filter(phone=phone, is_active=True)
+                        .exclude(status=User.Status.CLOSED)
+                        .first()
+                    )
                     if member is None:
                         form.add_error("phone", _("No account uses this number: register first."))
                     else:
@@ -305,7 +321,9 @@ def password_reset_sms(request: HttpRequest) -> HttpResponse:
             if form.is_valid():
                 data = form.cleaned_data
                 try:
-                    services.member_password_set_by_code(phone=data["phone"], code=data["code"], password=data["password1"])
+                    services.member_password_set_by_code(
+                        phone=data["phone"], code=data["code"], password=data["password1"]
+                    )
                 except ApplicationError as exc:
                     apply_errors(form, exc)
                 else:
@@ -344,8 +362,9 @@ def profile(request: HttpRequest) -> HttpResponse:
 def contact(request: HttpRequest) -> HttpResponse:
     """Verify (or change) the phone number or email address with a code."""
     member = request.user
-    phone_form, email_form = ContactPhoneForm(initial={"phone": member.phone}), ContactEmailForm(
-        initial={"email": member.email}
+    phone_form, email_form = (
+        ContactPhoneForm(initial={"phone": member.phone}),
+        ContactEmailForm(initial={"email": member.email}),
     )
     if request.method == "POST":
         kind = request.POST.get("kind")
@@ -532,7 +551,9 @@ def ticket_detail(request: HttpRequest, public_id: str) -> HttpResponse:
                 close_form = TicketCloseForm(request.POST)
                 if close_form.is_valid():
                     services.ticket_close_by_member(
-                        ticket=ticket, member=request.user, satisfaction=close_form.cleaned_data["satisfaction"]
+                        ticket=ticket,
+                        member=request.user,
+                        satisfaction=close_form.cleaned_data["satisfaction"],
                     )
                     messages.success(request, _("Thank you for rating our service."))
                     return redirect("members:ticket", public_id=public_id)
@@ -586,7 +607,9 @@ def privacy(request: HttpRequest) -> HttpResponse:
         if request.POST.get("action") == "send":
             try:
                 if not request.user.phone:
-                    raise ApplicationError(_("No phone number on this account."), errors={"code": [_("No phone number.")]})
+                    raise ApplicationError(
+                        _("No phone number on this account."), errors={"code": [_("No phone number.")]}
+                    )
                 services.code_issue(
                     channel=VerificationCode.Channel.SMS,
                     target=request.user.phone,
@@ -612,7 +635,9 @@ def privacy(request: HttpRequest) -> HttpResponse:
                     from django.contrib.auth import logout
 
                     logout(request)
-                    messages.success(request, _("Your account has been closed and your personal data removed."))
+                    messages.success(
+                        request, _("Your account has been closed and your personal data removed.")
+                    )
                     return redirect("members:home")
     return render(request, "members/privacy.html", {"form": form})
 

@@ -22,8 +22,8 @@ from .accounts import (
     referrer_resolve,
 )
 from .codes import code_issue, code_verify, link_consume, link_issue, throttle_hit
-from .notify import member_assert_can_transact, member_notify
 from .notifications import notification_mark_read
+from .notify import member_assert_can_transact, member_notify
 from .privacy import member_close, privacy_export
 from .tickets import (
     attachment_open,

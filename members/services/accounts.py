@@ -86,12 +86,18 @@ def consent_record(*, member: User, consent: ConsentInfo) -> None:
             member=member,
             document=document,
             version=versions[document],
-            defaults={"accepted_at": now, "ip_address": consent.ip, "user_agent": (consent.user_agent or "")[:300]},
+            defaults={
+                "accepted_at": now,
+                "ip_address": consent.ip,
+                "user_agent": (consent.user_agent or "")[:300],
+            },
         )
 
 
 def _announce_registration(*, member: User, partner=None) -> None:
-    events.publish(events.MEMBER_REGISTERED, member=member, channel=member.channel, referrer=member.referred_by)
+    events.publish(
+        events.MEMBER_REGISTERED, member=member, channel=member.channel, referrer=member.referred_by
+    )
     outbox_emit(
         type="member.created",
         data={"member_id": member.member_id, "channel": member.channel, "joined_at": member.date_joined},
@@ -112,9 +118,16 @@ def member_register_by_phone(
     source = source or SourceInfo()
     phone = normalise_phone(phone)
     if User.objects.filter(phone=phone).exists():
-        raise _field_error("phone", _("This phone number is already registered: log in instead."), code="phone_taken")
+        raise _field_error(
+            "phone", _("This phone number is already registered: log in instead."), code="phone_taken"
+        )
     referrer = referrer_resolve(referral_code)
-    code_verify(channel=VerificationCode.Channel.SMS, target=phone, purpose=VerificationCode.Purpose.REGISTER, code=code)
+    code_verify(
+        channel=VerificationCode.Channel.SMS,
+        target=phone,
+        purpose=VerificationCode.Purpose.REGISTER,
+        code=code,
+    )
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -130,7 +143,9 @@ def member_register_by_phone(
             member_verification_level_refresh(member=member)
             _announce_registration(member=member)
     except IntegrityError:
-        raise _field_error("phone", _("This phone number is already registered: log in instead."), code="phone_taken")
+        raise _field_error(
+            "phone", _("This phone number is already registered: log in instead."), code="phone_taken"
+        )
     return member
 
 
@@ -156,7 +171,9 @@ def member_register_by_email(
     with transaction.atomic():
         member = User.objects.select_for_update().filter(email__iexact=email).first()
         if member is not None and (member.is_active or member.email_verified_at):
-            raise _field_error("email", _("This email address is already registered: log in instead."), code="email_taken")
+            raise _field_error(
+                "email", _("This email address is already registered: log in instead."), code="email_taken"
+            )
         if member is None:
             member = User.objects.create_user(
                 email=email,
@@ -173,12 +190,14 @@ def member_register_by_email(
             member.referred_by = referrer or member.referred_by
             member.save(update_fields=["password", "nickname", "referred_by"])
         consent_record(member=member, consent=consent)
-        issued = link_issue(email=email, purpose=VerificationCode.Purpose.REGISTER, ip=ip, data={"member": member.pk})
+        issued = link_issue(
+            email=email, purpose=VerificationCode.Purpose.REGISTER, ip=ip, data={"member": member.pk}
+        )
         link = confirm_url_base + reverse("members:register_confirm", args=[issued.secret])
         subject = _("Confirm your Memberhub account")
-        body = _("Open this link within 24 hours to confirm your email address and activate your account:\n%(link)s") % {
-            "link": link
-        }
+        body = _(
+            "Open this link within 24 hours to confirm your email address and activate your account:\n%(link)s"
+        ) % {"link": link}
         transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
     return member
 
@@ -187,7 +206,11 @@ def member_confirm_email(*, token: str) -> User:
     """Consume a registration link: the address is verified and the account activated."""
     with transaction.atomic():
         row = link_consume(token=token, purpose=VerificationCode.Purpose.REGISTER)
-        member = User.objects.select_for_update().filter(pk=row.data.get("member"), email__iexact=row.target).first()
+        member = (
+            User.objects.select_for_update()
+            .filter(pk=row.data.get("member"), email__iexact=row.target)
+            .first()
+        )
         if member is None:
             raise ApplicationError(_("This link is not valid or was already used."), code="link_invalid")
         first_time = not member.is_active
@@ -214,7 +237,9 @@ def member_create_for_partner(
     referral_code: str = "",
 ) -> User:
     """A partner system creates a member and binds its own account id (addressable as ext:<id>)."""
-    existing = ExternalIdentity.objects.filter(partner=partner, subject=external_id).select_related("member").first()
+    existing = (
+        ExternalIdentity.objects.filter(partner=partner, subject=external_id).select_related("member").first()
+    )
     if existing is not None:
         raise Conflict(
             _("A member with this external_id exists."),
@@ -230,7 +255,8 @@ def member_create_for_partner(
         other = User.objects.filter(**lookup).values_list("member_id", flat=True).first()
         if other:
             raise Conflict(
-                _("A member with this %(field)s exists; bind your external id to it instead.") % {"field": field_name},
+                _("A member with this %(field)s exists; bind your external id to it instead.")
+                % {"field": field_name},
                 code=ErrorCode.MEMBER_EXISTS,
                 errors={field_name: [_("Already registered.")]},
                 extra={"member_id": other},
@@ -248,14 +274,22 @@ def member_create_for_partner(
                 channel=(channel or partner.name)[:30],
                 referred_by=referrer,
             )
-            ExternalIdentity.objects.create(member=member, partner=partner, provider=partner.name[:30], subject=external_id)
+            ExternalIdentity.objects.create(
+                member=member, partner=partner, provider=partner.name[:30], subject=external_id
+            )
             _record_source(
-                member=member, source=SourceInfo(channel=member.channel, partner=partner), referral_code=referral_code
+                member=member,
+                source=SourceInfo(channel=member.channel, partner=partner),
+                referral_code=referral_code,
             )
             _profile_completion_check(member=member)
             _announce_registration(member=member, partner=partner)
     except IntegrityError:
-        existing = ExternalIdentity.objects.filter(partner=partner, subject=external_id).select_related("member").first()
+        existing = (
+            ExternalIdentity.objects.filter(partner=partner, subject=external_id)
+            .select_related("member")
+            .first()
+        )
         raise Conflict(
             _("A member with this external_id exists."),
             code=ErrorCode.MEMBER_EXISTS,
@@ -332,7 +366,9 @@ def member_identity_bind(*, member: User, partner, provider: str, subject: str) 
         )
     try:
         with transaction.atomic():
-            return ExternalIdentity.objects.create(member=member, partner=partner, provider=provider, subject=subject)
+            return ExternalIdentity.objects.create(
+                member=member, partner=partner, provider=provider, subject=subject
+            )
     except IntegrityError:
         raise Conflict(_("This identity is bound to another member."), code="identity_exists")
 
@@ -368,22 +404,35 @@ def member_freeze(*, member: User, reason: str, actor=None, request=None) -> Use
     if not (reason or "").strip():
         raise _field_error("reason", _("Give a reason for freezing."))
     member = _status_change(
-        member=member, new=User.Status.FROZEN, reason=reason.strip(), actor=actor, request=request, action="members.frozen"
+        member=member,
+        new=User.Status.FROZEN,
+        reason=reason.strip(),
+        actor=actor,
+        request=request,
+        action="members.frozen",
     )
     member_notify(
         member=member,
         kind="account.frozen",
         title=_("Your account has been frozen"),
-        body=_("Reason: %(reason)s. Contact customer service if you think this is a mistake.") % {"reason": reason},
+        body=_("Reason: %(reason)s. Contact customer service if you think this is a mistake.")
+        % {"reason": reason},
     )
     return member
 
 
 def member_unfreeze(*, member: User, reason: str = "", actor=None, request=None) -> User:
     member = _status_change(
-        member=member, new=User.Status.ACTIVE, reason=reason.strip(), actor=actor, request=request, action="members.unfrozen"
+        member=member,
+        new=User.Status.ACTIVE,
+        reason=reason.strip(),
+        actor=actor,
+        request=request,
+        action="members.unfrozen",
     )
-    member_notify(member=member, kind="account.unfrozen", title=_("Your account is active again"), body=reason)
+    member_notify(
+        member=member, kind="account.unfrozen", title=_("Your account is active again"), body=reason
+    )
     return member
 
 
@@ -391,7 +440,9 @@ def member_password_set_by_code(*, phone: str, code: str, password: str) -> User
     """Reset a password with an SMS code (purpose reset) — for members without an email."""
     phone = normalise_phone(phone)
     member = User.objects.filter(phone=phone).exclude(status=User.Status.CLOSED).first()
-    code_verify(channel=VerificationCode.Channel.SMS, target=phone, purpose=VerificationCode.Purpose.RESET, code=code)
+    code_verify(
+        channel=VerificationCode.Channel.SMS, target=phone, purpose=VerificationCode.Purpose.RESET, code=code
+    )
     if member is None:
         raise _field_error("phone", _("No account uses this phone number."))
     member.set_password(password)

@@ -71,18 +71,29 @@ def throttle_hit(*, key: str, limit: int, window: timedelta, now=None) -> None:
     raise RateLimited(
         _("Too many codes requested. Try again in %(seconds)s seconds.") % {"seconds": retry_after},
         retry_after=retry_after,
-        errors={"code": [_("Too many codes requested. Try again in %(seconds)s seconds.") % {"seconds": retry_after}]},
+        errors={
+            "code": [
+                _("Too many codes requested. Try again in %(seconds)s seconds.") % {"seconds": retry_after}
+            ]
+        },
     )
 
 
 def _throttle_send(*, channel: str, target: str, ip: str | None, now) -> None:
     limits = code_limits()
     throttle_hit(
-        key=f"code:{channel}:{target}:minute", limit=limits["target_per_minute"], window=timedelta(minutes=1), now=now
+        key=f"code:{channel}:{target}:minute",
+        limit=limits["target_per_minute"],
+        window=timedelta(minutes=1),
+        now=now,
     )
-    throttle_hit(key=f"code:{channel}:{target}:day", limit=limits["target_per_day"], window=timedelta(days=1), now=now)
+    throttle_hit(
+        key=f"code:{channel}:{target}:day", limit=limits["target_per_day"], window=timedelta(days=1), now=now
+    )
     if ip:
-        throttle_hit(key=f"code:ip:{ip}:hour", limit=limits["ip_per_hour"], window=timedelta(hours=1), now=now)
+        throttle_hit(
+            key=f"code:ip:{ip}:hour", limit=limits["ip_per_hour"], window=timedelta(hours=1), now=now
+        )
 
 
 @dataclass
@@ -91,7 +102,9 @@ class IssuedCode:
     secret: str  # the code or link token, to be sent and never stored
 
 
-def code_issue(*, channel: str, target: str, purpose: str, ip: str | None = None, send: bool = True) -> IssuedCode:
+def code_issue(
+    *, channel: str, target: str, purpose: str, ip: str | None = None, send: bool = True
+) -> IssuedCode:
     """Create a 6-digit code for `target` and send it after commit. Rate limited."""
     target = normalise_phone(target) if channel == VerificationCode.Channel.SMS else normalise_email(target)
     now = timezone.now()
@@ -108,7 +121,9 @@ def code_issue(*, channel: str, target: str, purpose: str, ip: str | None = None
             ip_address=ip,
         )
         if send:
-            text = _("Your Memberhub verification code is %(code)s. It expires in 5 minutes.") % {"code": code}
+            text = _("Your Memberhub verification code is %(code)s. It expires in 5 minutes.") % {
+                "code": code
+            }
 
             def deliver_rollback_unsafe() -> None:
                 if channel == VerificationCode.Channel.SMS:

@@ -116,7 +116,13 @@ def privacy_export(*, member: User, request=None) -> dict[str, Any]:
             for t in member.tickets.prefetch_related("replies")
         ],
         "notifications": [
-            {"kind": n.kind, "title": n.title, "body": n.body, "created_at": _iso(n.created_at), "read_at": _iso(n.read_at)}
+            {
+                "kind": n.kind,
+                "title": n.title,
+                "body": n.body,
+                "created_at": _iso(n.created_at),
+                "read_at": _iso(n.read_at),
+            }
             for n in member.notifications.all()
         ],
     }
@@ -133,7 +139,13 @@ def privacy_export(*, member: User, request=None) -> dict[str, Any]:
         }
     for name, section in sorted(registry.export_sections().items()):
         data[name] = section(member)
-    audit_log_record(action="members.privacy.exported", actor_type="member", actor_user=member, target=member, request=request)
+    audit_log_record(
+        action="members.privacy.exported",
+        actor_type="member",
+        actor_user=member,
+        target=member,
+        request=request,
+    )
     return data
 
 
@@ -150,7 +162,9 @@ def member_close(*, member: User, password: str = "", sms_code: str = "", reques
             raise ApplicationError(_("Wrong password."), errors={"password": [_("Wrong password.")]})
     elif sms_code:
         if not member.phone:
-            raise ApplicationError(_("No phone number on this account."), errors={"code": [_("No phone number.")]})
+            raise ApplicationError(
+                _("No phone number on this account."), errors={"code": [_("No phone number.")]}
+            )
         code_verify(channel="sms", target=member.phone, purpose=VerificationCode.Purpose.CLOSE, code=sms_code)
     else:
         message = _("Confirm with your password or an SMS code.")
@@ -180,11 +194,19 @@ def member_close(*, member: User, password: str = "", sms_code: str = "", reques
         member.set_unusable_password()
         member.save()
         RealNameVerification.objects.filter(member=member).update(
-            name_encrypted="", id_number_encrypted="", id_number_hash="", name_masked=REMOVED, id_number_masked=REMOVED
+            name_encrypted="",
+            id_number_encrypted="",
+            id_number_hash="",
+            name_masked=REMOVED,
+            id_number_masked=REMOVED,
         )
-        blobs += list(QualificationDocument.objects.filter(member=member).values_list("storage_name", flat=True))
+        blobs += list(
+            QualificationDocument.objects.filter(member=member).values_list("storage_name", flat=True)
+        )
         QualificationDocument.objects.filter(member=member).update(storage_name="", original_name=REMOVED)
-        blobs += list(TicketAttachment.objects.filter(ticket__member=member).values_list("storage_name", flat=True))
+        blobs += list(
+            TicketAttachment.objects.filter(ticket__member=member).values_list("storage_name", flat=True)
+        )
         TicketAttachment.objects.filter(ticket__member=member).update(storage_name="", original_name=REMOVED)
         Ticket.objects.filter(member=member).update(body=REMOVED)
         TicketReply.objects.filter(ticket__member=member, from_operator=False).update(body=REMOVED)
@@ -201,7 +223,13 @@ def member_close(*, member: User, password: str = "", sms_code: str = "", reques
             after={"status": User.Status.CLOSED},
             request=request,
         )
-        events.publish(events.MEMBER_STATUS_CHANGED, member=member, old=before_status, new=User.Status.CLOSED, reason="closed by member")
+        events.publish(
+            events.MEMBER_STATUS_CHANGED,
+            member=member,
+            old=before_status,
+            new=User.Status.CLOSED,
+            reason="closed by member",
+        )
         events.publish(events.MEMBER_CLOSED, member=member)
 
         def delete_blobs_rollback_unsafe() -> None:

@@ -76,7 +76,9 @@ def ticket_create(
             created_at=now,
             updated_at=now,
         )
-        TicketStatusChange.objects.create(ticket=ticket, old_status="", new_status=Ticket.Status.OPEN, actor=member)
+        TicketStatusChange.objects.create(
+            ticket=ticket, old_status="", new_status=Ticket.Status.OPEN, actor=member
+        )
         _attach(ticket=ticket, reply=None, files=attachments)
     return ticket
 
@@ -87,7 +89,9 @@ def _set_status(*, ticket: Ticket, status: str, actor: User | None, note: str = 
     if ticket.status == status:
         return False
     now = timezone.now()
-    TicketStatusChange.objects.create(ticket=ticket, old_status=ticket.status, new_status=status, actor=actor, note=note[:255])
+    TicketStatusChange.objects.create(
+        ticket=ticket, old_status=ticket.status, new_status=status, actor=actor, note=note[:255]
+    )
     ticket.status = status
     ticket.updated_at = now
     fields = ["status", "updated_at"]
@@ -146,7 +150,13 @@ def ticket_reply(
 
 
 def ticket_update(
-    *, ticket: Ticket, actor: User, status: str | None = None, assignee=..., priority: str | None = None, note: str = ""
+    *,
+    ticket: Ticket,
+    actor: User,
+    status: str | None = None,
+    assignee=...,
+    priority: str | None = None,
+    note: str = "",
 ) -> Ticket:
     """Operator changes: status (with a history row and a message to the member), assignee, priority."""
     with transaction.atomic():
@@ -155,12 +165,16 @@ def ticket_update(
         fields = []
         if assignee is not ... and assignee != ticket.assignee:
             if assignee is not None and not assignee.is_staff:
-                raise ApplicationError(_("Assign to an operator."), errors={"assignee": [_("Assign to an operator.")]})
+                raise ApplicationError(
+                    _("Assign to an operator."), errors={"assignee": [_("Assign to an operator.")]}
+                )
             ticket.assignee = assignee
             fields.append("assignee")
         if priority and priority != ticket.priority:
             if priority not in Ticket.Priority.values:
-                raise ApplicationError(_("Choose a priority."), errors={"priority": [_("Choose a priority.")]})
+                raise ApplicationError(
+                    _("Choose a priority."), errors={"priority": [_("Choose a priority.")]}
+                )
             ticket.priority = priority
             ticket.sla_due_at = ticket.created_at + timedelta(hours=ticket_sla_hours()[priority])
             fields += ["priority", "sla_due_at"]
@@ -207,13 +221,17 @@ def ticket_close_by_member(*, ticket: Ticket, member: User, satisfaction: int | 
 def ticket_adopt(*, ticket: Ticket, actor: User, points: int = 0, note: str = "") -> Ticket:
     """Mark a suggestion adopted; publishes FEEDBACK_ADOPTED so the points app can reward it."""
     if points < 0:
-        raise ApplicationError(_("Points cannot be negative."), errors={"points": [_("Points cannot be negative.")]})
+        raise ApplicationError(
+            _("Points cannot be negative."), errors={"points": [_("Points cannot be negative.")]}
+        )
     with transaction.atomic():
         ticket = _lock(ticket)
         if ticket.category != Ticket.Category.SUGGESTION:
             raise ApplicationError(_("Only suggestions can be adopted."), code="not_a_suggestion", status=409)
         if ticket.adopted:
-            raise ApplicationError(_("This suggestion was already adopted."), code="already_adopted", status=409)
+            raise ApplicationError(
+                _("This suggestion was already adopted."), code="already_adopted", status=409
+            )
         ticket.adopted = True
         ticket.reward_points = int(points)
         ticket.updated_at = timezone.now()
@@ -227,7 +245,9 @@ def ticket_adopt(*, ticket: Ticket, actor: User, points: int = 0, note: str = ""
             after={"points": ticket.reward_points},
             note=note,
         )
-        events.publish(events.FEEDBACK_ADOPTED, member=ticket.member, ticket=ticket, points=ticket.reward_points)
+        events.publish(
+            events.FEEDBACK_ADOPTED, member=ticket.member, ticket=ticket, points=ticket.reward_points
+        )
         member_notify(
             member=ticket.member,
             kind="feedback.adopted",

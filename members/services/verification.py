@@ -77,7 +77,9 @@ def realname_submit(*, member: User, name: str, id_number: str, request=None) ->
         if mine.filter(status=ReviewStatus.APPROVED).exists():
             raise ApplicationError(_("You are already real-name verified."), code="already_verified")
         if mine.filter(status=ReviewStatus.PENDING).exists():
-            raise ApplicationError(_("Your previous request is still being reviewed."), code="verification_pending")
+            raise ApplicationError(
+                _("Your previous request is still being reviewed."), code="verification_pending"
+            )
         if (
             RealNameVerification.objects.filter(id_number_hash=digest, status=ReviewStatus.APPROVED)
             .exclude(member=member)
@@ -137,9 +139,13 @@ def realname_review(
     if not approve and not reason:
         raise ApplicationError(_("Give a reason for the rejection."), errors={"reason": [_("Required.")]})
     with transaction.atomic():
-        verification = RealNameVerification.objects.select_for_update().select_related("member").get(pk=verification.pk)
+        verification = (
+            RealNameVerification.objects.select_for_update().select_related("member").get(pk=verification.pk)
+        )
         if verification.status != ReviewStatus.PENDING:
-            raise ApplicationError(_("This request was already reviewed."), code="already_reviewed", status=409)
+            raise ApplicationError(
+                _("This request was already reviewed."), code="already_reviewed", status=409
+            )
         verification.status = ReviewStatus.APPROVED if approve else ReviewStatus.REJECTED
         verification.review_note = reason
         verification.reviewed_by = actor
@@ -241,9 +247,13 @@ def document_review(
     if not approve and not reason:
         raise ApplicationError(_("Give a reason for the rejection."), errors={"reason": [_("Required.")]})
     with transaction.atomic():
-        document = QualificationDocument.objects.select_for_update().select_related("member").get(pk=document.pk)
+        document = (
+            QualificationDocument.objects.select_for_update().select_related("member").get(pk=document.pk)
+        )
         if document.status != ReviewStatus.PENDING:
-            raise ApplicationError(_("This document was already reviewed."), code="already_reviewed", status=409)
+            raise ApplicationError(
+                _("This document was already reviewed."), code="already_reviewed", status=409
+            )
         document.status = ReviewStatus.APPROVED if approve else ReviewStatus.REJECTED
         document.review_note = reason
         document.reviewed_by = actor
@@ -263,7 +273,10 @@ def document_review(
             member_notify(member=document.member, kind="verification.approved", title=_("Document approved"))
         else:
             member_notify(
-                member=document.member, kind="verification.rejected", title=_("Document rejected"), body=reason
+                member=document.member,
+                kind="verification.rejected",
+                title=_("Document rejected"),
+                body=reason,
             )
     return document
 

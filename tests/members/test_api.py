@@ -15,7 +15,14 @@ def _create(client, **body):
 
 
 def test_create_member(api_client, published):
-    response = _create(api_client, email="Zs@Example.com", birthday="1990-05-01", gender="male", region="上海", channel="shop")
+    response = _create(
+        api_client,
+        email="Zs@Example.com",
+        birthday="1990-05-01",
+        gender="male",
+        region="上海",
+        channel="shop",
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["member_id"].startswith("m_") and body["external_id"] == "U-1001"
@@ -77,7 +84,9 @@ def test_get_and_patch_by_member_id_and_ext(api_client):
     assert api_client.get(f"{URL}/ext:U-1001").json()["member_id"] == member_id
     response = api_client.patch(f"{URL}/ext:U-1001", {"region": "杭州", "gender": "female"}, format="json")
     assert response.status_code == 200 and response.json()["region"] == "杭州"
-    response = api_client.patch(f"{URL}/{member_id}", {"birthday": "2999-01-01", "gender": "x"}, format="json")
+    response = api_client.patch(
+        f"{URL}/{member_id}", {"birthday": "2999-01-01", "gender": "x"}, format="json"
+    )
     assert response.status_code == 400 and {"birthday", "gender"} <= set(response.json()["errors"])
     assert api_client.get(f"{URL}/m_doesnotexist").status_code == 404
 
@@ -108,21 +117,34 @@ def test_lookup(api_client):
 
 def test_lookup_is_cursor_paginated(api_client):
     for i in range(3):
-        _create(api_client, external_id=f"E{i}", phone=f"1380000{i:04d}", email="same@example.com" if i == 0 else f"s{i}@example.com")
+        _create(
+            api_client,
+            external_id=f"E{i}",
+            phone=f"1380000{i:04d}",
+            email="same@example.com" if i == 0 else f"s{i}@example.com",
+        )
     body = api_client.get(URL, {"phone": "13800000001", "page_size": 1}).json()
     assert len(body["results"]) == 1
 
 
 def test_bind_identity(api_client, make_api_client):
     member_id = _create(api_client).json()["member_id"]
-    response = api_client.post(f"{URL}/{member_id}/identities", {"provider": "wechat", "subject": "oXyz"}, format="json")
+    response = api_client.post(
+        f"{URL}/{member_id}/identities", {"provider": "wechat", "subject": "oXyz"}, format="json"
+    )
     assert response.status_code == 201 and response.json()["member_id"] == member_id
-    again = api_client.post(f"{URL}/{member_id}/identities", {"provider": "wechat", "subject": "oXyz"}, format="json")
+    again = api_client.post(
+        f"{URL}/{member_id}/identities", {"provider": "wechat", "subject": "oXyz"}, format="json"
+    )
     assert again.status_code == 201  # idempotent for the same member
     other = _create(api_client, external_id="U-2", phone="13800009999").json()["member_id"]
-    response = api_client.post(f"{URL}/{other}/identities", {"provider": "wechat", "subject": "oXyz"}, format="json")
+    response = api_client.post(
+        f"{URL}/{other}/identities", {"provider": "wechat", "subject": "oXyz"}, format="json"
+    )
     assert response.status_code == 409 and response.json()["code"] == "identity_exists"
-    response = api_client.post(f"{URL}/{other}/identities", {"provider": "We Chat!", "subject": ""}, format="json")
+    response = api_client.post(
+        f"{URL}/{other}/identities", {"provider": "We Chat!", "subject": ""}, format="json"
+    )
     assert response.status_code == 400 and {"provider", "subject"} <= set(response.json()["errors"])
 
 
@@ -136,7 +158,11 @@ def test_scopes(make_api_client):
 
 
 def test_idempotent_create(api_client):
-    first = api_client.post(URL, {"external_id": "I-1", "phone": "13800004444"}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
-    replay = api_client.post(URL, {"external_id": "I-1", "phone": "13800004444"}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    first = api_client.post(
+        URL, {"external_id": "I-1", "phone": "13800004444"}, format="json", HTTP_IDEMPOTENCY_KEY="k1"
+    )
+    replay = api_client.post(
+        URL, {"external_id": "I-1", "phone": "13800004444"}, format="json", HTTP_IDEMPOTENCY_KEY="k1"
+    )
     assert first.status_code == replay.status_code == 201
     assert replay["Idempotent-Replayed"] == "true" and replay.json()["member_id"] == first.json()["member_id"]

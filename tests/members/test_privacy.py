@@ -30,7 +30,9 @@ ID_NUMBER = FIRST17 + check_digit(FIRST17)
 
 @pytest.fixture
 def export_section():
-    registry.register_export_section("test_section", lambda member: {"points": 42, "member": member.member_id})
+    registry.register_export_section(
+        "test_section", lambda member: {"points": 42, "member": member.member_id}
+    )
     yield
     registry._export_sections.pop("test_section", None)
 
@@ -55,7 +57,9 @@ def test_export_all_my_data(client, member, export_section):
     assert AuditLog.objects.filter(action="members.privacy.exported", target_id=member.member_id).exists()
 
 
-def test_close_account_with_password_anonymises(client, member, published, django_capture_on_commit_callbacks):
+def test_close_account_with_password_anonymises(
+    client, member, published, django_capture_on_commit_callbacks
+):
     member.set_password("Str0ng-pass-9")
     member.save()
     member_id, phone = member.member_id, member.phone
@@ -63,10 +67,14 @@ def test_close_account_with_password_anonymises(client, member, published, djang
     member_identity_bind(member=member, partner=partner, provider="shop", subject="S-1")
     realname_submit(member=member, name="李四", id_number=ID_NUMBER)
     document = document_upload(
-        member=member, kind="other", uploaded=SimpleUploadedFile("d.pdf", b"%PDF x", content_type="application/pdf")
+        member=member,
+        kind="other",
+        uploaded=SimpleUploadedFile("d.pdf", b"%PDF x", content_type="application/pdf"),
     )
     client.force_login(member)
-    response = client.post(reverse("members:privacy"), {"action": "close", "password": "wrong", "confirm": "on"})
+    response = client.post(
+        reverse("members:privacy"), {"action": "close", "password": "wrong", "confirm": "on"}
+    )
     assert response.status_code == 200 and "password" in response.context["form"].errors
     assert User.objects.get(pk=member.pk).status == "active"
     with django_capture_on_commit_callbacks(execute=True):

@@ -40,7 +40,12 @@ def test_ticket_lifecycle(member, operator, settings):
     ticket_close_by_member(ticket=ticket, member=member, satisfaction=5)
     ticket.refresh_from_db()
     assert ticket.status == "closed" and ticket.satisfaction == 5 and ticket.closed_at
-    assert [c.new_status for c in ticket.status_changes.all()] == ["open", "in_progress", "resolved", "closed"]
+    assert [c.new_status for c in ticket.status_changes.all()] == [
+        "open",
+        "in_progress",
+        "resolved",
+        "closed",
+    ]
     with pytest.raises(ApplicationError):
         ticket_reply(ticket=ticket, author=member, body="again")
 
@@ -109,22 +114,34 @@ def test_url_tampering_shows_nothing_of_another_member(client, make_member, oper
     from members.services import document_upload
 
     document = document_upload(
-        member=owner, kind="other", uploaded=SimpleUploadedFile("d.pdf", b"%PDF doc", content_type="application/pdf")
+        member=owner,
+        kind="other",
+        uploaded=SimpleUploadedFile("d.pdf", b"%PDF doc", content_type="application/pdf"),
     )
     note = member_notify(member=owner, kind="test", title="private title")
     client.force_login(intruder)
     assert client.get(reverse("members:ticket", args=[ticket.public_id])).status_code == 404
-    assert client.post(reverse("members:ticket", args=[ticket.public_id]), {"action": "reply", "body": "x"}).status_code == 404
-    assert client.post(
-        reverse("members:ticket", args=[ticket.public_id]), {"action": "close", "satisfaction": "1"}
-    ).status_code == 404
+    assert (
+        client.post(
+            reverse("members:ticket", args=[ticket.public_id]), {"action": "reply", "body": "x"}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            reverse("members:ticket", args=[ticket.public_id]), {"action": "close", "satisfaction": "1"}
+        ).status_code
+        == 404
+    )
     assert client.get(reverse("members:attachment", args=[attachment.public_id])).status_code == 404
     assert client.get(reverse("members:document", args=[document.public_id])).status_code == 404
     client.post(reverse("members:inbox_read", args=[note.pk]))
     note.refresh_from_db()
     assert note.read_at is None
     assert "private title" not in client.get(reverse("members:inbox")).content.decode()
-    assert ticket.subject not in client.get(reverse("members:tickets")).content.decode() or ticket.subject == "s"
+    assert (
+        ticket.subject not in client.get(reverse("members:tickets")).content.decode() or ticket.subject == "s"
+    )
     ticket.refresh_from_db()
     assert ticket.status == "open" and ticket.replies.count() == 0
 

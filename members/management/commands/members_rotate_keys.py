@@ -35,7 +35,9 @@ class Command(BaseCommand):
             last = 0
             while True:
                 rows = list(
-                    RealNameVerification.objects.filter(pk__gt=last).exclude(id_number_encrypted="").order_by("pk")[:BATCH]
+                    RealNameVerification.objects.filter(pk__gt=last)
+                    .exclude(id_number_encrypted="")
+                    .order_by("pk")[:BATCH]
                 )
                 if not rows:
                     break
@@ -52,7 +54,9 @@ class Command(BaseCommand):
             for model, key in ((QualificationDocument, "documents"), (TicketAttachment, "attachments")):
                 last = 0
                 while True:
-                    rows = list(model.objects.filter(pk__gt=last).exclude(storage_name="").order_by("pk")[:BATCH])
+                    rows = list(
+                        model.objects.filter(pk__gt=last).exclude(storage_name="").order_by("pk")[:BATCH]
+                    )
                     if not rows:
                         break
                     for row in rows:
