@@ -8,10 +8,11 @@ class BenefitsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from core import registry
+        from core import events, registry
         from points.rewards import register_fulfiller
 
         from . import fulfilment, seed, views
+        from .services.coupons import on_member_closed
 
         registry.register_home_panel(
             "coupons", template="benefits/panels/coupons.html", context=views.home_panel_context, order=30
@@ -28,3 +29,4 @@ class BenefitsConfig(AppConfig):
         registry.register_export_section("coupons", fulfilment.export_member_data)
         register_fulfiller("coupon", fulfilment.issue_coupon_for_redemption)
         registry.register_seeder("benefits", seed.seed_benefits, order=50)
+        events.subscribe(events.MEMBER_CLOSED, on_member_closed)

@@ -378,7 +378,10 @@ def quote(
     points: PointsContext,
     points_to_use: int | None = None,
     missing_codes: Sequence[str] = (),
+    blocked: NotApplicable | None = None,
 ) -> Quote:
+    """Price a cart. With `blocked` (e.g. a frozen member) no coupon applies, each with
+    that reason, and no points are used."""
     list_totals = [(line.unit_price * line.quantity).quantize(CENT) for line in lines]
     member_totals = [member_price(t, ctx.discount_rate) for t in list_totals]
 
@@ -388,6 +391,9 @@ def quote(
         {"code": code, "reason": "not_found", "message": MESSAGES["not_found"]} for code in missing_codes
     ]
     for offer in offers:
+        if blocked is not None:
+            not_applied.append({"code": offer.code, "reason": blocked.code, "message": blocked.message})
+            continue
         try:
             eligible[offer.code] = check_offer(
                 offer, lines=lines, member_totals=member_totals, shipping_fee=shipping_fee, ctx=ctx
@@ -428,7 +434,7 @@ def quote(
 
     remaining = list(best.remaining)
     payable_goods = sum(remaining, ZERO)
-    pts = points_deduction(payable_goods, points_to_use, points)
+    pts = points_deduction(payable_goods, 0 if blocked is not None else points_to_use, points)
     point_shares = prorate(pts["deduction"], remaining)
 
     out_lines = []

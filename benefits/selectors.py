@@ -225,7 +225,11 @@ def checkout_quote(
     info = upstream.member_tier(member)
     offers, missing = coupon_offers_for_member(member=member, codes=coupon_codes, now=now)
     per_yuan, ratio = upstream.points_settings()
-    available = upstream.points_available(member) if member.status == member.Status.ACTIVE else 0
+    active = member.status == member.Status.ACTIVE
+    available = upstream.points_available(member) if active else 0
+    blocked = (
+        None if active else pricing.NotApplicable(f"member_{member.status}", "This member cannot spend now.")
+    )
     ctx = pricing.QuoteContext(
         now=now,
         tier_code=info.code,
@@ -242,4 +246,5 @@ def checkout_quote(
         points=pricing.PointsContext(available=available, points_per_yuan=per_yuan, max_order_ratio=ratio),
         points_to_use=points_to_use,
         missing_codes=missing,
+        blocked=blocked,
     )

@@ -7,6 +7,7 @@ from .coupons import (
     coupon_release,
     coupon_revoke,
     coupon_template_create,
+    coupons_revoke_for_member,
     coupons_expire_due,
     coupons_remind_expiring,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "coupon_template_create",
     "coupons_expire_due",
     "coupons_remind_expiring",
+    "coupons_revoke_for_member",
     "tier_coupons_issue",
     "trial_applications_decide",
     "trial_apply",

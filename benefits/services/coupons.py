@@ -572,3 +572,34 @@ def coupon_template_create(**fields) -> CouponTemplate:
     template.full_clean(exclude=["public_id"])
     template.save()
     return template
+
+
+def coupons_revoke_for_member(*, member, reason: str, now: datetime | None = None) -> int:
+    """Revoke every available coupon of a member (account closed). Set-based."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        pks = list(
+            Coupon.objects.select_for_update(of=("self",))
+            .filter(member=member, status=Coupon.Status.AVAILABLE)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        Coupon.objects.filter(pk__in=pks).update(status=Coupon.Status.REVOKED, status_changed_at=now)
+        CouponEvent.objects.bulk_create(
+            [
+                CouponEvent(
+                    coupon_id=pk,
+                    kind=CouponEvent.Kind.REVOKED,
+                    actor="system",
+                    note=reason[:255],
+                    created_at=now,
+                )
+                for pk in pks
+            ]
+        )
+    return len(pks)
+
+
+def on_member_closed(*, member, **_: object) -> None:
+    """core.events MEMBER_CLOSED handler: a closed account keeps no usable coupons."""
+    coupons_revoke_for_member(member=member, reason="account closed")

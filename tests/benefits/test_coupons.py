@@ -251,3 +251,17 @@ def test_revoked_coupons_do_not_count_toward_the_member_limit():
     coupon = issue(template, member)
     coupon_revoke(coupon=coupon, actor=operator, reason="mistake")
     assert issue(template, member).status == Coupon.Status.AVAILABLE
+
+
+def test_closing_an_account_revokes_its_available_coupons():
+    from core import events
+
+    member = make_member()
+    template = make_template(threshold=Decimal("0"), per_member_limit=None)
+    used = issue(template, member)
+    coupon_redeem(code=used.code, order_id="o1", amount=Decimal("10.00"))
+    kept = issue(template, member)
+    events.publish(events.MEMBER_CLOSED, member=member)
+    kept.refresh_from_db()
+    used.refresh_from_db()
+    assert kept.status == "revoked" and used.status == "redeemed"

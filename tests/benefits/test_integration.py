@@ -253,3 +253,36 @@ def test_beat_schedule_is_installed():
 
     tasks = set(PeriodicTask.objects.filter(task__startswith="benefits.").values_list("task", flat=True))
     assert tasks == {"benefits.expire_coupons", "benefits.issue_tier_coupons", "benefits.draw_trials"}
+
+
+def test_frozen_member_quote_uses_no_coupons_or_points(api_client):
+    member = make_member()
+    give_points(member, 5000)
+    coupon = issue(make_template(threshold=Decimal("0")), member)
+    member.status = "frozen"
+    member.save()
+    body = {
+        "member": member.member_id,
+        "items": [{"sku": "A", "category": "c", "quantity": 1, "unit_price": "100.00"}],
+        "points_to_use": 5000,
+    }
+    q = api_client.post("/api/v1/checkout/quote", body, format="json").json()
+    assert q["coupons"]["applied"] == [] and q["points"]["used"] == 0
+    assert q["coupons"]["not_applied"] == [
+        {"code": coupon.code, "reason": "member_frozen", "message": "This member cannot spend now."}
+    ]
+    assert q["summary"]["payable"] == "100.00"
+
+
+def test_openapi_schema_includes_the_benefits_endpoints(client):
+    schema = client.get("/api/v1/schema/?format=json").json()
+    paths = schema["paths"]
+    for path in (
+        "/api/v1/coupon-templates",
+        "/api/v1/members/{member}/coupons",
+        "/api/v1/members/{member}/benefits",
+        "/api/v1/coupons/{code}/redeem",
+        "/api/v1/coupons/{code}/release",
+        "/api/v1/checkout/quote",
+    ):
+        assert path in paths, path
