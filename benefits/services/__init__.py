@@ -7,9 +7,9 @@ from .coupons import (
     coupon_release,
     coupon_revoke,
     coupon_template_create,
-    coupons_revoke_for_member,
     coupons_expire_due,
     coupons_remind_expiring,
+    coupons_revoke_for_member,
 )
 from .issuance import coupon_bulk_issue_create, coupon_bulk_issue_run, tier_coupons_issue
 from .trials import (
