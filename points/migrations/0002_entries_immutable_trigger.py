@@ -13,10 +13,6 @@ DROP TRIGGER IF EXISTS points_entry_immutable ON points_pointsentry;
 CREATE TRIGGER points_entry_immutable
     BEFORE UPDATE OR DELETE ON points_pointsentry
     FOR EACH ROW EXECUTE FUNCTION points_entry_immutable();
-DROP TRIGGER IF EXISTS points_entry_no_truncate ON points_pointsentry;
-CREATE TRIGGER points_entry_no_truncate
-    BEFORE TRUNCATE ON points_pointsentry
-    FOR EACH STATEMENT EXECUTE FUNCTION points_entry_immutable();
 """
 
 BACKWARD = """
