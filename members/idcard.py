@@ -51,7 +51,11 @@ PROVINCES = {
 
 
 class InvalidIdNumber(ValueError):
-    pass
+    """args[0] is a translatable message; `reason` a stable code: format, region, date, checksum."""
+
+    def __init__(self, message, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -75,18 +79,18 @@ def parse_id_number(raw: str, *, today: date | None = None) -> IdNumber:
     """Validate and decode; raises InvalidIdNumber with a translatable message."""
     number = normalise(raw)
     if not _PATTERN.match(number):
-        raise InvalidIdNumber(_("An ID number has 17 digits followed by a digit or X."))
+        raise InvalidIdNumber(_("An ID number has 17 digits followed by a digit or X."), "format")
     if number[:2] not in PROVINCES:
-        raise InvalidIdNumber(_("The region code of this ID number is not valid."))
+        raise InvalidIdNumber(_("The region code of this ID number is not valid."), "region")
     try:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise InvalidIdNumber(_("The birth date in this ID number is not a valid date."))
+        raise InvalidIdNumber(_("The birth date in this ID number is not a valid date."), "date")
     today = today or date.today()  # noqa: DTZ011 - a calendar date, local to the member
     if birth > today or birth.year < 1900:
-        raise InvalidIdNumber(_("The birth date in this ID number is not possible."))
+        raise InvalidIdNumber(_("The birth date in this ID number is not possible."), "date")
     if check_digit(number[:17]) != number[17]:
-        raise InvalidIdNumber(_("The check digit of this ID number is wrong."))
+        raise InvalidIdNumber(_("The check digit of this ID number is wrong."), "checksum")
     return IdNumber(
         number=number,
         birth_date=birth,

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.ids import new_code, new_public_id
 
@@ -50,9 +51,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A member of the platform (or, with is_staff, an operator of the back office)."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        FROZEN = "frozen", _("Frozen")
-        CLOSED = "closed", _("Closed")
+        ACTIVE = "active", pgettext_lazy("member status", "Active")
+        FROZEN = "frozen", pgettext_lazy("member status", "Frozen")
+        CLOSED = "closed", pgettext_lazy("member status", "Closed")
 
     class Gender(models.TextChoices):
         UNKNOWN = "", _("Not given")
@@ -67,7 +68,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         QUALIFIED = "qualified", _("Qualification approved")
 
     class Lifecycle(models.TextChoices):
-        NEW = "new", _("New")
+        NEW = "new", pgettext_lazy("lifecycle", "New")
         GROWING = "growing", _("Growing")
         MATURE = "mature", _("Mature")
         DORMANT = "dormant", _("Dormant")
@@ -412,11 +413,11 @@ class Ticket(models.Model):
         URGENT = "urgent", _("Urgent")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("ticket status", "Open")
         IN_PROGRESS = "in_progress", _("In progress")
         WAITING_MEMBER = "waiting_member", _("Waiting for you")
         RESOLVED = "resolved", _("Resolved")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
 
     public_id = models.CharField(max_length=30, unique=True)
     member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tickets")
@@ -482,6 +483,14 @@ class TicketStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_status} → {self.new_status}"
+
+    @property
+    def new_status_label(self) -> str:
+        return (
+            str(Ticket.Status(self.new_status).label)
+            if self.new_status in Ticket.Status.values
+            else self.new_status
+        )
 
 
 class TicketReply(models.Model):

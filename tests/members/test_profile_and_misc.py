@@ -75,9 +75,11 @@ def test_home_panel_shows_unread_and_completeness(client, member):
     assert "17%" in html
 
 
-def test_chinese_is_the_default_language(client):
-    html = client.get(reverse("members:login")).content.decode()
-    assert "登录" in html
+def test_chinese_is_the_default_language_and_english_available(client):
+    html = client.get(reverse("members:register")).content.decode()
+    assert "手机号注册" in html and "邮箱密码注册" in html
+    html = client.get(reverse("members:register"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Register with your mobile number" in html
 
 
 def test_file_sms_backend(tmp_path, settings):
