@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -56,13 +56,24 @@ class TierListApi(APIView):
         currency = serializers.SerializerMethodField()
         duration_days = serializers.IntegerField()
         auto_renew = serializers.BooleanField()
-        tier = serializers.SlugRelatedField(slug_field="code", read_only=True)
+        tier = serializers.CharField(source="tier.code", allow_null=True, default=None)
         benefit_codes = serializers.ListField(child=serializers.CharField())
 
         def get_currency(self, plan) -> str:
             return "CNY"
 
-    @extend_schema(summary="Tier catalogue and paid plans", tags=["tiers"])
+    @extend_schema(
+        summary="Tier catalogue and paid plans",
+        responses=inline_serializer(
+            "TierCatalogue",
+            {
+                "results": OutputSerializer(many=True),
+                "paid_plans": PlanSerializer(many=True),
+                "next": serializers.CharField(allow_null=True),
+            },
+        ),
+        tags=["tiers"],
+    )
     def get(self, request):
         return Response(
             {
@@ -79,7 +90,7 @@ class MemberTierApi(APIView):
     class OutputSerializer(serializers.Serializer):
         member_id = serializers.CharField(source="member.member_id")
         tier = TierBriefSerializer(allow_null=True)
-        earned_tier = serializers.SlugRelatedField(slug_field="code", read_only=True)
+        earned_tier = serializers.CharField(source="earned_tier.code", allow_null=True, default=None)
         growth_value = serializers.IntegerField()
         growth_total = serializers.IntegerField()
         next_tier = TierBriefSerializer(allow_null=True)
@@ -130,7 +141,7 @@ class MemberTierApi(APIView):
                 else None,
             }
 
-    @extend_schema(summary="A member's tier, growth value and progress", tags=["tiers"])
+    @extend_schema(summary="A member's tier, growth value and progress", responses=OutputSerializer, tags=["tiers"])
     def get(self, request, member: str):
         member_obj = member_resolve(partner=partner_of(request), ref=member)
         summary = member_tier_summary(member=member_obj)
@@ -151,7 +162,7 @@ class SubscriptionCreateApi(APIView):
     class OutputSerializer(serializers.Serializer):
         payment_reference = serializers.CharField()
         member_id = serializers.CharField(source="member.member_id")
-        plan = serializers.SlugRelatedField(slug_field="code", read_only=True)
+        plan = serializers.CharField(source="plan.code")
         tier = serializers.SerializerMethodField()
         status = serializers.CharField()
         price = serializers.DecimalField(max_digits=10, decimal_places=2)
