@@ -94,6 +94,12 @@ class MemberCollectionApi(APIView):
         def validate_phone(self, value):
             return validate_phone(value)
 
+        def validate(self, attrs):
+            if not attrs.get("phone") and not attrs.get("email"):
+                message = "Give a phone number or an email address."
+                raise ValidationError({"phone": [message], "email": [message]})
+            return attrs
+
     class LookupInputSerializer(serializers.Serializer):
         phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
         email = serializers.CharField(max_length=254, required=False, allow_blank=True)

@@ -166,3 +166,8 @@ def test_idempotent_create(api_client):
     )
     assert first.status_code == replay.status_code == 201
     assert replay["Idempotent-Replayed"] == "true" and replay.json()["member_id"] == first.json()["member_id"]
+
+
+def test_phone_or_email_is_required(api_client):
+    response = api_client.post(URL, {"external_id": "only-id"}, format="json")
+    assert response.status_code == 400 and {"phone", "email"} <= set(response.json()["errors"])
