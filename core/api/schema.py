@@ -156,9 +156,22 @@ class ApiKeyAuthScheme(OpenApiAuthenticationExtension):
 
 
 class AutoSchema(openapi.AutoSchema):
-    """Adds the Idempotency-Key header to operations decorated with @idempotent, and names
+    """Adds the Idempotency-Key header to operations decorated with @idempotent, documents
+    list responses of plain APIViews as cursor pages (`{results, next}` + cursor/page_size
+    parameters), and names
     the nested Input/Output serializers of the one-view-per-operation style after their view
     (`HoldCreateApi.InputSerializer` → component `HoldCreateInput`), so that they never clash."""
+
+    def _get_paginator(self):
+        # GenericAPIView says itself (pagination_class, possibly None). A plain APIView's list
+        # response is cursor-paginated by contract (API.md: every list is `{results, next}`,
+        # built with core.api.pagination.CursorPagination); a view that really returns a bare
+        # list sets `pagination_class = None`.
+        if hasattr(self.view, "pagination_class") or self.method != "GET":
+            return super()._get_paginator()
+        from .pagination import CursorPagination
+
+        return CursorPagination()
 
     def get_serializer_name(self, serializer, direction) -> str:
         qualname = type(serializer).__qualname__
