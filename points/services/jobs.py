@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import mail_admins
 from django.db import transaction
-from django.db.models import Case, F, Max, Min, Sum, Value, When
+from django.db.models import Case, F, Min, Sum, Value, When
 from django.utils import timezone
 
 from core.jobs import job_run
@@ -71,41 +71,51 @@ def points_confirm_pending(*, now: datetime | None = None, chunk_size: int = 500
 
 
 def points_expire_lots(*, now: datetime | None = None, chunk_size: int = 5000) -> dict:
-    """Expire every available lot whose time is up, set-based, in primary-key ranges.
+    """Expire every available lot whose time is up, set-based, in chunks of accounts.
 
-    Per range: lock the accounts concerned (pk order), zero the lots in one UPDATE, write one
-    `expire` entry per lot in one INSERT (unique per lot: a re-run writes nothing twice), and
-    decrement each account once with a CASE expression. One points.expired webhook per
-    account and range.
+    The due lots are walked in account order along the FIFO index, at most `chunk_size` lots
+    at a time (bounded memory whatever the table size). Per chunk: lock its accounts (pk
+    order), zero their due lots in one UPDATE, write one `expire` entry per lot in one INSERT
+    (unique per lot, so a re-run after a crash writes nothing twice), decrement each account
+    once with a CASE expression, and emit one points.expired webhook per account.
     """
     now = now or timezone.now()
     with job_run("points.expire_lots") as counts:
-        candidates = PointsLot.objects.filter(
-            state=PointsLot.State.AVAILABLE, remaining__gt=0, expires_at__lte=now
-        )
-        bounds = candidates.aggregate(lo=Min("pk"), hi=Max("pk"))
-        if bounds["lo"] is None:
-            return dict(counts)
-        start = bounds["lo"]
-        while start <= bounds["hi"]:
-            end = start + chunk_size
-            _expire_range(candidates.filter(pk__gte=start, pk__lt=end), now=now, counts=counts)
-            counts["ranges"] += 1
-            start = end
+        due = PointsLot.objects.filter(state=PointsLot.State.AVAILABLE, remaining__gt=0, expires_at__lte=now)
+        last_account = 0
+        while True:
+            rows = list(
+                due.filter(account_id__gt=last_account)
+                .order_by("account_id", "expires_at", "pk")
+                .values_list("account_id", flat=True)[:chunk_size]
+            )
+            if not rows:
+                break
+            account_pks = sorted(set(rows))
+            if len(rows) == chunk_size and len(account_pks) > 1:
+                account_pks = account_pks[:-1]  # the last account may be cut: the next chunk takes it whole
+                limit = None
+                last_account = account_pks[-1]
+            elif len(rows) == chunk_size:
+                limit = chunk_size  # one account with more due lots than a chunk: in parts
+                last_account = account_pks[0] - 1
+            else:
+                limit = None
+                last_account = account_pks[-1]
+            _expire_accounts(due, account_pks, now=now, limit=limit, counts=counts)
+            counts["chunks"] += 1
         return dict(counts)
 
 
-def _expire_range(qs, *, now: datetime, counts) -> None:
-    account_pks = set(qs.values_list("account_id", flat=True).distinct())
-    if not account_pks:
-        return
+def _expire_accounts(due, account_pks: list[int], *, now: datetime, limit: int | None, counts) -> None:
     with transaction.atomic():
         accounts = {a.pk: a for a in accounts_lock(account_pks=account_pks)}
-        # Re-read under the locks: nothing can move these lots now.
+        # Read under the locks: nothing else can move these lots now.
+        lots_qs = due.filter(account_id__in=list(accounts)).order_by("account_id", "expires_at", "pk")
         lots = list(
-            qs.filter(account_id__in=accounts)
-            .order_by("account_id", "expires_at", "pk")
-            .values_list("pk", "account_id", "remaining")
+            lots_qs.values_list("pk", "account_id", "remaining")[:limit]
+            if limit
+            else lots_qs.values_list("pk", "account_id", "remaining")
         )
         if not lots:
             return
@@ -131,10 +141,10 @@ def _expire_range(qs, *, now: datetime, counts) -> None:
                 )
             )
         PointsEntry.objects.bulk_create(entries, batch_size=2000)
-        whens_available = [When(pk=pk, then=Value(points)) for pk, points in per_account.items()]
+        whens = [When(pk=pk, then=Value(points)) for pk, points in per_account.items()]
         PointsAccount.objects.filter(pk__in=list(per_account)).update(
-            available=F("available") - Case(*whens_available, default=Value(0)),
-            lifetime_expired=F("lifetime_expired") + Case(*whens_available, default=Value(0)),
+            available=F("available") - Case(*whens, default=Value(0)),
+            lifetime_expired=F("lifetime_expired") + Case(*whens, default=Value(0)),
             updated_at=now,
         )
         members = dict(

@@ -329,3 +329,15 @@ def test_fulfiller_registry_runs_inside_the_redemption():
     finally:
         unregister_fulfiller("coupon")
     assert points_balance(member=member)["available"] == 400  # rolled back with the fulfiller
+
+
+def test_expiry_in_small_chunks_covers_every_lot():
+    members = [make_member() for _ in range(3)]
+    for m in members:
+        for i in range(5):
+            give_points(m, 10 + i)
+    PointsLot.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    counts = points_expire_lots(chunk_size=2)
+    assert counts["lots"] == 15 and counts["points"] == 3 * (10 + 11 + 12 + 13 + 14)
+    assert all(points_balance(member=m)["available"] == 0 for m in members)
+    assert points_reconcile().drift_count == 0
