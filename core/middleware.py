@@ -31,6 +31,12 @@ class RequestIdMiddleware:
             response = self.get_response(request)
             if request.path.startswith("/api/"):
                 response = ensure_problem_response(request, response)
+                rate_limit = getattr(request, "rate_limit", None)
+                if rate_limit is not None:
+                    limit, remaining, reset = rate_limit
+                    response["X-RateLimit-Limit"] = str(limit)
+                    response["X-RateLimit-Remaining"] = str(remaining)
+                    response["X-RateLimit-Reset"] = str(reset)
             response["X-Request-ID"] = request_id
             elapsed_ms = (time.perf_counter() - started) * 1000
             logger.info(

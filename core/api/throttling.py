@@ -116,7 +116,8 @@ class ApiKeyRateThrottle(BaseThrottle):
         except Exception:  # noqa: BLE001 - fail open, see module docstring
             logger.warning("rate limit store unavailable; request allowed", exc_info=True)
             return True
-        request.rate_limit = {"limit": limit, "remaining": max(0, limit - count), "reset": remaining}
+        # Read by core.middleware to add X-RateLimit-* headers to the response.
+        request._request.rate_limit = (limit, max(0, limit - count), max(1, math.ceil(remaining)))
         if count > limit:
             self._wait = max(1, math.ceil(remaining))
             return False

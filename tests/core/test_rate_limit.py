@@ -30,8 +30,10 @@ def test_limit_per_key_with_retry_after(platform_urls, make_api_client, settings
     settings.API_RATE_LIMIT_BACKEND = backend
     client = limited_client(make_api_client, 3)
     other = limited_client(make_api_client, 3, partner="pos")
-    for _ in range(3):
-        assert client.get(SCOPED).status_code == 200
+    for i in range(3):
+        ok = client.get(SCOPED)
+        assert ok.status_code == 200
+        assert ok["X-RateLimit-Limit"] == "3" and ok["X-RateLimit-Remaining"] == str(2 - i)
     response = client.get(SCOPED)
     assert_problem(response, 429, "rate_limited")
     assert 1 <= int(response["Retry-After"]) <= 60
