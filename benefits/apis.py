@@ -9,6 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.fields import MoneyField, PointsField
 from core.api.idempotency import idempotent
 from core.api.pagination import CursorPagination
 from core.api.permissions import partner_of
@@ -146,7 +147,7 @@ class CartItemInput(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     category = serializers.CharField(max_length=64, required=False, default="", allow_blank=True)
     quantity = serializers.IntegerField(min_value=1, max_value=100000)
-    unit_price = serializers.DecimalField(**MONEY, min_value=Decimal("0"))
+    unit_price = MoneyField(max_digits=12)
 
 
 class CouponRedeemApi(APIView):
@@ -154,7 +155,7 @@ class CouponRedeemApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         order_id = serializers.CharField(max_length=100)
-        amount = serializers.DecimalField(**MONEY, min_value=Decimal("0"))
+        amount = MoneyField(max_digits=12)
         member = serializers.CharField(max_length=100, required=False)
         channel = serializers.CharField(max_length=30, required=False, default="", allow_blank=True)
         store_id = serializers.CharField(max_length=64, required=False, default="", allow_blank=True)
@@ -271,13 +272,11 @@ class CheckoutQuoteApi(APIView):
     class InputSerializer(serializers.Serializer):
         member = serializers.CharField(max_length=100)
         items = CartItemInput(many=True, allow_empty=False, max_length=500)
-        shipping_fee = serializers.DecimalField(
-            **MONEY, min_value=Decimal("0"), required=False, default=Decimal("0.00")
-        )
+        shipping_fee = MoneyField(max_digits=12, required=False, default=Decimal("0.00"))
         coupon_codes = serializers.ListField(
             child=serializers.CharField(max_length=24), required=False, allow_null=True, max_length=20
         )
-        points_to_use = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+        points_to_use = PointsField(min_value=0, required=False, allow_null=True)
         channel = serializers.CharField(max_length=30, required=False, default="", allow_blank=True)
         store_id = serializers.CharField(max_length=64, required=False, default="", allow_blank=True)
 

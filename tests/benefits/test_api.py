@@ -106,6 +106,7 @@ def test_wallet_filters_by_status_and_paginates(api_client, django_assert_max_nu
     assert [(c["code"], c["status"]) for c in expired] == [(coupons[1].code, "expired")]
     redeemed = api_client.get(url + "?status=redeemed").json()["results"]
     assert redeemed[0]["order_id"] == "o1" and redeemed[0]["discount_amount"] == "10.00"
+    assert redeemed[0]["status"] == "redeemed" and available and available[0]["status"] == "available"
     bad = api_client.get(url + "?status=nope")
     assert bad.status_code == 400 and "status" in bad.json()["errors"]
     page = api_client.get(url + "?page_size=2").json()
