@@ -14,6 +14,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import password_validation
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import ReadOnlyPasswordHashField
+from django.core.paginator import Paginator
+from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -154,6 +156,28 @@ class MemberChangeForm(forms.ModelForm):
 
     def clean_phone(self):
         return (self.cleaned_data.get("phone") or "").strip() or None
+
+
+class LargeTablePaginator(Paginator):
+    """On PostgreSQL, an unfiltered list of a big table uses the planner's row estimate
+    instead of COUNT(*) over millions of rows."""
+
+    @property
+    def count(self) -> int:
+        if not hasattr(self, "_count"):
+            self._count = self._estimate() or super().count
+        return self._count
+
+    def _estimate(self) -> int | None:
+        qs = self.object_list
+        if connection.vendor != "postgresql" or not hasattr(qs, "query") or qs.query.where:
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [qs.model._meta.db_table]
+            )
+            row = cursor.fetchone()
+        return int(row[0]) if row and row[0] and row[0] > 100_000 else None
 
 
 # --- filters --------------------------------------------------------------------------------
@@ -358,6 +382,7 @@ class UserAdmin(DjangoUserAdmin):
     ]
     raw_id_fields = ["referred_by"]
     show_full_result_count = False
+    paginator = LargeTablePaginator
     list_per_page = 50
     actions = ["freeze_members", "unfreeze_members"]
     add_fieldsets = (
