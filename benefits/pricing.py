@@ -32,8 +32,8 @@ from core.money import CENT, floor_money, format_money, round_money
 
 ZERO = Decimal("0.00")
 KIND_ORDER = {"percent_off": 0, "amount_off": 1, "cash_voucher": 2, "free_shipping": 3}
-MAX_PER_GROUP = 6  # candidates kept per stack group when searching combinations
-MAX_COMBINATIONS = 4096
+MAX_PER_GROUP = 5  # candidates kept per stack group when searching combinations
+MAX_COMBINATIONS = 20000
 
 
 @dataclass(frozen=True)
@@ -287,15 +287,19 @@ def _group(offer: CouponOffer) -> str:
 
 def candidate_combinations(
     applicable: Sequence[CouponOffer], standalone: dict[str, Decimal]
-) -> Iterable[tuple]:
-    """Every combination allowed by the stacking rules (bounded)."""
-    yield ()
-    for offer in applicable:
-        if offer.exclusive:
-            yield (offer,)
+) -> list[tuple[Decimal, tuple]]:
+    """Every combination the stacking rules allow, with an upper bound of its saving (the
+    sum of its coupons' stand-alone savings: applied after others a coupon never saves
+    more than alone), best bound first. Per stack group the MAX_PER_GROUP best coupons are
+    kept; coupons that save nothing alone are left out."""
+    combos: list[tuple[Decimal, tuple]] = [(ZERO, ())]
     groups: dict[str, list[CouponOffer]] = {}
     for offer in applicable:
-        if not offer.exclusive:
+        if standalone[offer.code] <= 0:
+            continue
+        if offer.exclusive:
+            combos.append((standalone[offer.code], (offer,)))
+        else:
             groups.setdefault(_group(offer), []).append(offer)
     choices = []
     for members in groups.values():
@@ -306,7 +310,9 @@ def candidate_combinations(
             break
         picked = tuple(o for o in combo if o is not None)
         if picked:
-            yield picked
+            combos.append((sum((standalone[o.code] for o in picked), ZERO), picked))
+    combos.sort(key=lambda item: -item[0])
+    return combos
 
 
 def _expiry_key(offer: CouponOffer) -> float:
@@ -410,7 +416,9 @@ def quote(
         for o in applicable
     }
     best: Evaluation | None = None
-    for combo in candidate_combinations(applicable, standalone):
+    for bound, combo in candidate_combinations(applicable, standalone):
+        if best is not None and bound < best.saving:
+            break  # branch and bound: no remaining combination can save more
         result = evaluate(combo, eligible=eligible, member_totals=member_totals, shipping_fee=shipping_fee)
         # A coupon that adds nothing is dropped (the ranking prefers fewer coupons).
         if best is None or _rank(result) < _rank(best):

@@ -319,3 +319,60 @@ def test_as_dict_is_json_ready():
     json.dumps(data)
     assert data["summary"]["payable"] == "105.00"
     assert data["coupons"]["applied"][0]["discount"] == "1.00"
+
+
+def test_best_combination_matches_an_exhaustive_search():
+    """Branch and bound never misses: compare with every subset the stacking rules allow."""
+    import itertools
+    import random
+
+    from benefits.pricing import _group, check_offer, evaluate
+
+    rng = random.Random(7)
+    for _ in range(150):
+        lines = [
+            line(f"S{i}", rng.choice("ab"), rng.randint(1, 3), str(D(rng.randint(1, 20000)) / 100))
+            for i in range(rng.randint(1, 4))
+        ]
+        offers = []
+        for i in range(rng.randint(1, 6)):
+            kind = rng.choice(["amount_off", "percent_off", "free_shipping", "cash_voucher"])
+            offers.append(
+                offer(
+                    f"C{i}",
+                    kind,
+                    threshold=D(rng.choice([0, 20, 80])) if kind != "cash_voucher" else D(0),
+                    amount=D(rng.randint(1, 60)),
+                    rate=D(rng.choice(["0.70", "0.85", "0.95"])),
+                    cap=D(rng.choice([10, 30])) if rng.random() < 0.5 else None,
+                    categories=(rng.choice("ab"),) if rng.random() < 0.4 else (),
+                    exclusive=rng.random() < 0.2,
+                    stack_group=rng.choice(["", "", "x"]),
+                )
+            )
+        shipping = D(rng.choice([0, 6]))
+        q = run(lines, offers, shipping=shipping, rate=D("0.9"))
+        totals = [member_price(ln.unit_price * ln.quantity, D("0.9")) for ln in lines]
+        ctx = QuoteContext(now=NOW, discount_rate=D("0.9"))
+        eligible = {}
+        for o in offers:
+            try:
+                eligible[o.code] = check_offer(
+                    o, lines=lines, member_totals=totals, shipping_fee=shipping, ctx=ctx
+                )
+            except Exception:  # noqa: BLE001
+                pass
+        usable = [o for o in offers if o.code in eligible]
+        best = D("0")
+        for n in range(len(usable) + 1):
+            for combo in itertools.combinations(usable, n):
+                if len(combo) > 1 and any(o.exclusive for o in combo):
+                    continue
+                if len({_group(o) for o in combo}) < len(combo):
+                    continue
+                saving = evaluate(
+                    combo, eligible=eligible, member_totals=totals, shipping_fee=shipping
+                ).saving
+                best = max(best, saving)
+        found = sum((a.discount + a.shipping_discount for a in q.applied), D("0"))
+        assert found == best, (lines, offers)
