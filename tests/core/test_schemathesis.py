@@ -8,9 +8,13 @@ test suite with a few examples per operation.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, seed
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
@@ -33,7 +37,24 @@ CHECKS = [
 EXAMPLES_PER_OPERATION = 8
 
 
+@contextlib.contextmanager
+def connections_kept_open():
+    """Like Django's test client: the WSGI app must not close the test's DB connection."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
 def run_schemathesis(make_api_client, path_prefix: str = "/api/v1/") -> tuple[int, list[str]]:
+    with connections_kept_open():
+        return _run(make_api_client, path_prefix)
+
+
+def _run(make_api_client, path_prefix: str) -> tuple[int, list[str]]:
     client = make_api_client(partner="schemathesis")
     client.partner.rate_limit_per_minute = 0  # unlimited: the run makes many calls
     client.partner.save()
