@@ -35,6 +35,7 @@ from .models import (
     RegistrationSource,
     ReviewStatus,
     Ticket,
+    TicketAttachment,
     TicketReply,
     TicketStatusChange,
     User,
@@ -616,13 +617,36 @@ def _review_action(modeladmin, request, queryset, *, review, approve: bool):
     )
 
 
+class ReviewStatusFilter(admin.SimpleListFilter):
+    """The review queue opens on what is waiting: pending requests, oldest first."""
+
+    title = _("review status")
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [*ReviewStatus.choices, ("all", _("All"))]
+
+    def choices(self, changelist):
+        value = self.value() or ReviewStatus.PENDING
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or ReviewStatus.PENDING
+        return queryset if value == "all" else queryset.filter(status=value)
+
+
 class ReviewAdmin(admin.ModelAdmin):
-    list_filter = ["status", "created_at"]
+    list_filter = [ReviewStatusFilter, "created_at"]
     list_select_related = ["member", "reviewed_by"]
     show_full_result_count = False
     raw_id_fields = ["member", "reviewed_by"]
     actions = ["approve", "reject"]
-    ordering = ["status", "-created_at"]
+    ordering = ["created_at"]
 
     def has_add_permission(self, request):
         return False
@@ -731,7 +755,7 @@ class QualificationDocumentAdmin(ReviewAdmin):
         "reviewed_by",
         "open_link",
     ]
-    list_filter = ["status", "kind", "created_at"]
+    list_filter = [ReviewStatusFilter, "kind", "created_at"]
     search_fields = ["public_id"]
     readonly_fields = [
         "public_id",
@@ -817,6 +841,23 @@ class TicketReplyInline(admin.TabularInline):
         return False
 
 
+class TicketAttachmentInline(admin.TabularInline):
+    model = TicketAttachment
+    extra = 0
+    can_delete = False
+    fields = ["original_name", "content_type", "size", "reply", "created_at", "open_link"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("file"))
+    def open_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("members:attachment", args=[obj.public_id]), _("open")
+        )
+
+
 class TicketStatusInline(admin.TabularInline):
     model = TicketStatusChange
     extra = 0
@@ -899,7 +940,7 @@ class TicketAdmin(admin.ModelAdmin):
         (_("Answer"), {"fields": ("reply", "internal_note")}),
         (_("Outcome"), {"fields": ("satisfaction", "adopted", "reward_points", "adopt_points")}),
     )
-    inlines = [TicketReplyInline, TicketStatusInline]
+    inlines = [TicketReplyInline, TicketAttachmentInline, TicketStatusInline]
     actions = ["assign_to_me"]
 
     def has_add_permission(self, request):

@@ -21,7 +21,7 @@ from .accounts import (
     profile_completeness,
     referrer_resolve,
 )
-from .codes import code_issue, code_verify, link_consume, link_issue, throttle_hit
+from .codes import code_issue, code_verify, codes_purge, link_consume, link_issue, throttle_hit
 from .notifications import notification_mark_read
 from .notify import member_assert_can_transact, member_notify
 from .privacy import member_close, privacy_export
@@ -52,6 +52,7 @@ __all__ = [
     "can_view_pii",
     "code_issue",
     "code_verify",
+    "codes_purge",
     "consent_record",
     "document_open",
     "document_review",

@@ -218,3 +218,23 @@ def link_consume(*, token: str, purpose: str) -> VerificationCode:
         VerificationCode.objects.filter(pk=row.pk).update(used_at=now)
         row.used_at = now
     return row
+
+
+def codes_purge(*, older_than: timedelta = timedelta(days=2), batch: int = 5000) -> dict[str, int]:
+    """Delete codes and rate-limit windows that can no longer matter, in bounded batches.
+
+    Idempotent and restartable: it only removes rows past their use. Codes are kept two days
+    after expiry for support questions; a day-long window is over after a day.
+    """
+    now = timezone.now()
+    counts = {"codes": 0, "buckets": 0}
+    for model, cutoff_filter, key in (
+        (VerificationCode, {"expires_at__lt": now - older_than}, "codes"),
+        (ThrottleBucket, {"window_start__lt": now - timedelta(days=1, minutes=5)}, "buckets"),
+    ):
+        while True:
+            pks = list(model.objects.filter(**cutoff_filter).values_list("pk", flat=True)[:batch])
+            if not pks:
+                break
+            counts[key] += model.objects.filter(pk__in=pks).delete()[0]
+    return counts

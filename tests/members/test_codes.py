@@ -113,3 +113,18 @@ def test_refused_send_does_not_consume_other_buckets():
     with pytest.raises(RateLimited):
         code_issue(channel="sms", target=PHONE, purpose="login", ip="5.5.5.5")
     assert ThrottleBucket.objects.get(key="code:ip:5.5.5.5:hour").count == 1
+
+
+def test_purge_job_removes_only_finished_rows():
+    from core.models import JobRun
+    from members.tasks import purge_codes
+
+    code_issue(channel="sms", target=PHONE, purpose="login")
+    code_issue(channel="sms", target="13700000000", purpose="login")
+    VerificationCode.objects.filter(target=PHONE).update(expires_at=timezone.now() - timedelta(days=3))
+    ThrottleBucket.objects.filter(key__contains=PHONE).update(window_start=timezone.now() - timedelta(days=2))
+    result = purge_codes()
+    assert result == {"codes": 1, "buckets": 2}
+    assert VerificationCode.objects.get().target == "13700000000"
+    assert JobRun.objects.get(name="members.purge_codes").status == "succeeded"
+    assert purge_codes() == {"codes": 0, "buckets": 0}

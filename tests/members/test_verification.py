@@ -128,7 +128,9 @@ def test_admin_masks_unless_view_pii_and_audits_the_reveal(client, member, opera
     client.force_login(operator)
     html = client.get(url + "?reveal=1").content.decode()
     assert MASKED in html and ID_NUMBER not in html
-    html = client.get(reverse("admin:members_realnameverification_changelist")).content.decode()
+    html = client.get(
+        reverse("admin:members_realnameverification_changelist") + "?review=all"
+    ).content.decode()
     assert MASKED in html and ID_NUMBER not in html
     html = client.get(reverse("admin:members_user_change", args=[member.pk])).content.decode()
     assert ID_NUMBER not in html and member.phone not in html  # phone masked too
@@ -207,3 +209,17 @@ def test_review_actions_in_admin(client, member, operator):
     response = client.post(url, {"action": "approve", "_selected_action": [document.pk]})
     assert response.status_code == 302
     assert QualificationDocument.objects.get(pk=document.pk).status == "approved"
+
+
+def test_review_queue_opens_on_pending(client, make_member, operator):
+    approved = realname_submit(member=make_member(), name="王小明", id_number=ID_NUMBER)
+    waiting_member = make_member()
+    member_profile_update(member=waiting_member, birthday=date(1991, 1, 1))
+    first17 = "31010119800101123"
+    pending = realname_submit(member=waiting_member, name="赵六", id_number=first17 + check_digit(first17))
+    client.force_login(operator)
+    url = reverse("admin:members_realnameverification_changelist")
+    shown = [o.pk for o in client.get(url).context["cl"].result_list]
+    assert shown == [pending.pk]
+    shown = [o.pk for o in client.get(url + "?review=all").context["cl"].result_list]
+    assert set(shown) == {pending.pk, approved.pk}
