@@ -4,16 +4,33 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core import events
 from core.errors import ApplicationError
+from core.outbox import outbox_emit
 
-from ..models import Order
+from ..lock_objects import accounts_lock
+from ..models import (
+    EarningRule,
+    Order,
+    OrderItem,
+    PointsAccount,
+    PointsEntry,
+    PointsLot,
+    PromoMultiplier,
+    RuleAward,
+)
 from .behaviour import _resolve_members
-from .orders import order_record, order_response_body
+from .ledger import actor_label, lot_expiry, points_account_ensure, points_settings_get
+from .orders import _record_growth, _validate_order, order_record, order_response_body
+from .rules import ONE, has_caps, promo_in_window, rules_evaluate, rules_in_window
 
 MAX_IMPORT = 1000
 CSV_COLUMNS = [
@@ -32,11 +49,13 @@ CSV_COLUMNS = [
 
 
 def orders_import(*, partner, orders: list[dict], actor=None) -> list[dict]:
-    """Record up to 1,000 validated orders, each all-or-nothing (its own savepoint).
+    """Record up to 1,000 validated historical orders; each is all-or-nothing.
 
-    Members and already-known order ids are looked up for the whole batch at once and the
-    active earning rules are read once per day of payment. Returns one result per order:
-    {order_id, status: created|duplicate|rejected, ...body or errors}.
+    Members and known order ids are looked up for the whole batch at once. The batch is first
+    written set-based (one INSERT per table, balances updated once per account, see
+    `_import_bulk`); if anything refuses that (a concurrent duplicate, a frozen member, capped
+    order rules), the batch falls back to one savepoint per order through order_record.
+    Returns one result per order: {order_id, status: created|duplicate|rejected, ...}.
     """
     if len(orders) > MAX_IMPORT:
         raise ApplicationError(
@@ -48,11 +67,12 @@ def orders_import(*, partner, orders: list[dict], actor=None) -> list[dict]:
             "order_id", flat=True
         )
     )
-    rules_cache: dict = {}
-    results: list[dict] = []
-    for data in orders:
+    results: list[dict | None] = []
+    todo: list[tuple[int, dict, object]] = []
+    seen: set[str] = set()
+    for index, data in enumerate(orders):
         order_id = data["order_id"]
-        if order_id in known:
+        if order_id in known or order_id in seen:
             results.append({"order_id": order_id, "status": "duplicate"})
             continue
         member = members.get(data["member"])
@@ -66,11 +86,31 @@ def orders_import(*, partner, orders: list[dict], actor=None) -> list[dict]:
                 }
             )
             continue
+        seen.add(order_id)
+        results.append(None)
+        todo.append((index, data, member))
+    if todo:
+        done = None
+        try:
+            done = _import_bulk(partner=partner, todo=todo, actor=actor)
+        except (ApplicationError, IntegrityError):
+            done = None
+        if done is None:
+            done = _import_one_by_one(partner=partner, todo=todo, actor=actor)
+        for index, result in done.items():
+            results[index] = result
+    return [r for r in results if r is not None]
+
+
+def _import_one_by_one(*, partner, todo, actor) -> dict[int, dict]:
+    rules_cache: dict = {}
+    done: dict[int, dict] = {}
+    for index, data, member in todo:
         try:
             with transaction.atomic():
                 outcome = order_record(
                     partner=partner,
-                    order_id=order_id,
+                    order_id=data["order_id"],
                     member=member,
                     amount=data["amount"],
                     currency=data.get("currency") or "CNY",
@@ -83,20 +123,252 @@ def orders_import(*, partner, orders: list[dict], actor=None) -> list[dict]:
                     rules_cache=rules_cache,
                 )
         except ApplicationError as exc:
-            results.append(
-                {
-                    "order_id": order_id,
-                    "status": "rejected",
-                    "code": exc.code,
-                    "errors": exc.errors or {"non_field_errors": [exc.message]},
-                }
-            )
+            done[index] = {
+                "order_id": data["order_id"],
+                "status": "rejected",
+                "code": exc.code,
+                "errors": exc.errors or {"non_field_errors": [exc.message]},
+            }
             continue
-        known.add(order_id)
-        results.append(
-            {"status": "created" if outcome.created else "duplicate", **order_response_body(outcome.order)}
+        done[index] = {
+            "status": "created" if outcome.created else "duplicate",
+            **order_response_body(outcome.order),
+        }
+    return done
+
+
+def _import_bulk(*, partner, todo, actor) -> dict[int, dict] | None:
+    """The whole batch in one transaction, set-based. None: use the per-order path instead."""
+    from tiers.selectors import growth_for_amount, tier_effective
+
+    rules = list(EarningRule.objects.filter(is_active=True, event_type="order_paid"))
+    if any(has_caps(r) for r in rules):
+        return None  # caps depend on the order of awards: leave them to the per-order path
+    if any(m.status != m.Status.ACTIVE for _i, _d, m in todo):
+        return None  # per order: those are rejected (member_frozen / member_closed), others go in
+    promos = list(PromoMultiplier.objects.filter(is_active=True))
+    policy = points_settings_get()
+    window = timedelta(days=policy.return_window_days)
+    now = timezone.now()
+    label = actor_label(actor)
+    for _index, data, _member in todo:
+        _validate_order(
+            order_id=data["order_id"],
+            amount=data["amount"],
+            currency=data.get("currency") or "CNY",
+            items=data.get("items") or [],
+            paid_at=data["paid_at"],
         )
-    return results
+    todo = sorted(todo, key=lambda t: (t[2].pk, t[1]["paid_at"]))
+    with transaction.atomic():
+        for member in {m.pk: m for _i, _d, m in todo}.values():
+            points_account_ensure(member=member)
+        accounts = {
+            a.member_id: a
+            for a in accounts_lock(
+                account_pks=PointsAccount.objects.filter(
+                    member_id__in={m.pk for _i, _d, m in todo}
+                ).values_list("pk", flat=True)
+            )
+        }
+        start = {pk: (a.available, a.pending, a.debt, a.lifetime_earned) for pk, a in accounts.items()}
+        growth_cache: dict = {}
+        orders: list[Order] = []
+        plans: list[tuple] = []
+        for _index, data, member in todo:
+            amount, paid_at = data["amount"], data["paid_at"]
+            candidates = rules_evaluate(
+                account=accounts[member.pk],
+                member=member,
+                event_type="order_paid",
+                at=paid_at,
+                amount=amount,
+                items=data.get("items") or [],
+                rules=rules_in_window(rules, paid_at),
+                tier_multiplier=ONE,
+                promo_multiplier=promo_in_window(promos, event_type="order_paid", at=paid_at),
+            )
+            total = sum(c.points for c in candidates)
+            confirm_after = paid_at + window
+            confirmed = total > 0 and confirm_after <= now
+            if amount not in growth_cache:
+                growth_cache[amount] = int(growth_for_amount(amount=amount))
+            order = Order(
+                partner=partner,
+                order_id=data["order_id"],
+                member=member,
+                amount=amount,
+                currency=data.get("currency") or "CNY",
+                channel=(data.get("channel") or "")[:30],
+                store_id=(data.get("store_id") or "")[:64],
+                paid_at=paid_at,
+                imported=True,
+                points_awarded=total,
+                growth_value=growth_cache[amount],
+                confirmed_at=now if confirmed else None,
+                status=Order.Status.COMPLETED if confirmed else Order.Status.PAID,
+            )
+            orders.append(order)
+            plans.append((order, data, member, candidates, total, confirm_after, confirmed))
+        Order.objects.bulk_create(orders, batch_size=1000)
+        OrderItem.objects.bulk_create(
+            [
+                OrderItem(
+                    order=order,
+                    sku=str(i["sku"])[:64],
+                    category=str(i.get("category") or "")[:64],
+                    quantity=int(i["quantity"]),
+                    unit_price=Decimal(i["unit_price"]),
+                )
+                for order, data, *_rest in plans
+                for i in data.get("items") or []
+            ],
+            batch_size=2000,
+        )
+        RuleAward.objects.bulk_create(
+            [
+                RuleAward(
+                    rule=c.rule,
+                    account=accounts[member.pk],
+                    order=order,
+                    source_type="order",
+                    source_id=str(order.pk),
+                    base_amount=c.base_amount,
+                    multiplier=c.multiplier,
+                    points=c.points,
+                    awarded_at=order.paid_at,
+                )
+                for order, _data, member, candidates, *_rest in plans
+                for c in candidates
+            ],
+            batch_size=2000,
+        )
+        # Balances move in memory per account in payment order; debt is repaid first.
+        state = {pk: list(values) for pk, values in start.items()}  # available, pending, debt, earned
+        lots: list[PointsLot] = []
+        lot_plans: list[tuple] = []
+        for order, _data, member, _candidates, total, confirm_after, confirmed in plans:
+            if total <= 0:
+                continue
+            s = state[member.pk]
+            repay = min(s[2], total) if confirmed else 0
+            lots.append(
+                PointsLot(
+                    account=accounts[member.pk],
+                    state=PointsLot.State.AVAILABLE if confirmed else PointsLot.State.PENDING,
+                    points=total,
+                    remaining=total - repay,
+                    earned_at=order.paid_at,
+                    confirm_after=confirm_after,
+                    expires_at=lot_expiry(earned_at=confirm_after, policy=policy) if confirmed else None,
+                    source_type="order",
+                    source_id=str(order.pk),
+                    order=order,
+                )
+            )
+            lot_plans.append((order, member, total, confirmed, repay))
+        PointsLot.objects.bulk_create(lots, batch_size=2000)
+        entries: list[PointsEntry] = []
+        earned_now: dict[int, int] = {}
+        for lot, (order, member, total, confirmed, repay) in zip(lots, lot_plans, strict=True):
+            s = state[member.pk]
+            account_pk = accounts[member.pk].pk
+            s[1] += total
+            s[3] += total
+            entries.append(
+                PointsEntry(
+                    account_id=account_pk,
+                    kind="earn",
+                    amount=total,
+                    delta_pending=total,
+                    balance_after=s[0],
+                    source_type="order",
+                    source_id=str(order.pk),
+                    actor=label[:200],
+                    reason=f"order {order.order_id}"[:255],
+                    created_at=now,
+                )
+            )
+            if confirmed:
+                s[1] -= total
+                s[0] += total - repay
+                s[2] -= repay
+                earned_now[member.pk] = earned_now.get(member.pk, 0) + total - repay
+                entries.append(
+                    PointsEntry(
+                        account_id=account_pk,
+                        kind="confirm",
+                        amount=total,
+                        delta_pending=-total,
+                        delta_available=total - repay,
+                        delta_debt=-repay,
+                        balance_after=s[0],
+                        source_type="lot",
+                        source_id=str(lot.pk),
+                        actor=label[:200],
+                        reason=f"order {order.order_id}: return window closed"
+                        + (f", repaid debt {repay}" if repay else ""),
+                        created_at=now,
+                    )
+                )
+        PointsEntry.objects.bulk_create(entries, batch_size=2000)
+        changed = [pk for pk in state if tuple(state[pk]) != start[pk]]
+        if changed:
+
+            def case(i: int):
+                return Case(
+                    *[When(member_id=pk, then=Value(state[pk][i] - start[pk][i])) for pk in changed],
+                    default=Value(0),
+                )
+
+            PointsAccount.objects.filter(member_id__in=changed).update(
+                available=F("available") + case(0),
+                pending=F("pending") + case(1),
+                debt=F("debt") + case(2),
+                lifetime_earned=F("lifetime_earned") + case(3),
+                updated_at=now,
+            )
+        for member_pk, points in earned_now.items():
+            if points > 0:
+                account = accounts[member_pk]
+                outbox_emit(
+                    type="points.earned",
+                    data={
+                        "member_id": account.member.member_id,
+                        "points": points,
+                        "available": state[member_pk][0],
+                        "source_type": "orders_import",
+                        "source_id": "",
+                    },
+                )
+        members = {}
+        for order, _data, member, *_rest in plans:
+            _record_growth(
+                member=member,
+                growth=order.growth_value,
+                spend=order.amount,
+                orders=1,
+                source_type="order",
+                source_id=str(order.pk),
+                at=order.paid_at,
+                reason=f"order {order.order_id}",
+            )
+            members[member.pk] = member
+        tiers = {}
+        for pk, member in members.items():
+            tier = tier_effective(member=member)
+            tiers[pk] = tier.code if tier is not None else ""
+        for code in set(tiers.values()):
+            Order.objects.filter(pk__in=[o.pk for o in orders if tiers[o.member_id] == code]).update(
+                tier_code=code
+            )
+        for order, _data, member, *_rest in plans:
+            order.tier_code = tiers[member.pk]
+            events.publish(events.ORDER_PAID, order=order, member=member)
+    return {
+        index: {"status": "created", **order_response_body(order)}
+        for (index, _d, _m), order in zip(todo, orders, strict=True)
+    }
 
 
 class CsvError(ValueError):

@@ -16,8 +16,7 @@ from core.errors import ApplicationError, Conflict, ErrorCode, NotFound
 from members.services import member_assert_can_transact
 
 from ..lock_objects import order_lock
-from ..models import Order, OrderItem, PointsLot, Refund, RuleAward
-from ..selectors import earning_rules_active
+from ..models import EarningRule, Order, OrderItem, PointsLot, Refund, RuleAward
 from .ledger import (
     account_lock_for_member,
     actor_label,
@@ -27,7 +26,7 @@ from .ledger import (
     points_settings_get,
     post_entry,
 )
-from .rules import awards_record, rules_evaluate
+from .rules import ONE, awards_record, rules_evaluate, rules_in_window
 
 MAX_FUTURE = timedelta(minutes=10)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -169,10 +168,11 @@ def order_record(
         account = account_lock_for_member(member=member)
         rules = None
         if rules_cache is not None:
-            key = ("order_paid", paid_at.date())
-            if key not in rules_cache:
-                rules_cache[key] = earning_rules_active(event_type="order_paid", at=paid_at)
-            rules = rules_cache[key]
+            if "order_paid" not in rules_cache:
+                rules_cache["order_paid"] = list(
+                    EarningRule.objects.filter(is_active=True, event_type="order_paid")
+                )
+            rules = rules_in_window(rules_cache["order_paid"], paid_at)
         candidates = rules_evaluate(
             account=account,
             member=member,
@@ -181,6 +181,8 @@ def order_record(
             amount=amount,
             items=items,
             rules=rules,
+            # The tier a member had when a historical order was paid is unknown: no tier multiplier.
+            tier_multiplier=ONE if imported else None,
         )
         total = awards_record(
             account=account,

@@ -80,17 +80,29 @@ def rules_evaluate(
     amount: Decimal | None = None,
     items: list[dict] | None = None,
     rules: list[EarningRule] | None = None,
+    tier_multiplier: Decimal | None = None,
+    promo_multiplier: Decimal | None = None,
 ) -> list[Candidate]:
-    """The points each active rule gives for this event (account must be locked for caps)."""
+    """The points each active rule gives for this event (account must be locked for caps).
+
+    `rules`, `tier_multiplier` and `promo_multiplier` may be given by a caller that already
+    knows them (bulk import); otherwise they are read here.
+    """
     rules = earning_rules_active(event_type=event_type, at=at) if rules is None else rules
     if not rules:
         return []
-    tier_mult = _tier_multiplier(member) if any(r.apply_tier_multiplier for r in rules) else ONE
-    promo_mult = (
-        promo_multiplier_for(event_type=event_type, at=at)
-        if any(r.apply_promo_multiplier for r in rules)
-        else ONE
-    )
+    if tier_multiplier is not None:
+        tier_mult = tier_multiplier
+    else:
+        tier_mult = _tier_multiplier(member) if any(r.apply_tier_multiplier for r in rules) else ONE
+    if promo_multiplier is not None:
+        promo_mult = promo_multiplier
+    else:
+        promo_mult = (
+            promo_multiplier_for(event_type=event_type, at=at)
+            if any(r.apply_promo_multiplier for r in rules)
+            else ONE
+        )
     day_start, day_end, month_start, month_end = _day_month_bounds(at)
     capped = [
         r
@@ -143,6 +155,35 @@ def rules_evaluate(
             continue
         out.append(Candidate(rule, base_amount, multiplier.quantize(Decimal("0.001")), points))
     return out
+
+
+def rules_in_window(rules: list[EarningRule], at: datetime) -> list[EarningRule]:
+    """Of preloaded active rules, those valid at `at` (same test as earning_rules_active)."""
+    return [
+        r
+        for r in rules
+        if (r.starts_at is None or r.starts_at <= at) and (r.ends_at is None or r.ends_at > at)
+    ]
+
+
+def promo_in_window(promos: list[PromoMultiplier], *, event_type: str, at: datetime) -> Decimal:
+    """Of preloaded active promotions, the highest multiplier at `at` (same as promo_multiplier_for)."""
+    best = ONE
+    for promo in promos:
+        if promo.starts_at <= at < promo.ends_at and (
+            not promo.event_types or event_type in promo.event_types
+        ):
+            best = max(best, promo.multiplier)
+    return best
+
+
+def has_caps(rule: EarningRule) -> bool:
+    return bool(
+        rule.max_times_per_day
+        or rule.max_times_per_month
+        or rule.max_points_per_day
+        or rule.max_points_per_month
+    )
 
 
 def awards_record(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -223,3 +224,46 @@ def test_rewards_list_and_redeem(api_client):
     r = api_client.post(url, {"reward": reward.code}, format="json", HTTP_IDEMPOTENCY_KEY="r2")
     assert r.status_code == 409 and r.json()["code"] in ("out_of_stock", "limit_reached")
     assert points_balance(member=member)["available"] == 300
+
+
+def test_orders_import_bulk_repays_debt_keeps_recent_pending_and_reconciles(api_client):
+    from points.services import order_complete, order_record, order_refund, reward_create, reward_redeem
+
+    member = make_member()
+    other = make_member()
+    shop = api_client.partner
+    order = order_record(
+        partner=shop, order_id="LIVE-1", member=member, amount=Decimal("100.00"), paid_at=timezone.now()
+    ).order
+    order_complete(order=order)
+    reward_redeem(member=member, reward=reward_create(name="G", kind="goods", points_price=100))
+    order_refund(partner=shop, order_id="LIVE-1", refund_id="R", amount=Decimal("100.00"))
+    assert points_balance(member=member)["debt"] == 100
+    old = (timezone.now() - timedelta(days=60)).isoformat()
+    orders = [
+        _order(member, order_id="OLD-1", amount="150.00", paid_at=old),
+        _order(member, order_id="NEW-1", amount="20.00"),
+        _order(other, order_id="OLD-2", amount="30.00", paid_at=old),
+    ]
+    r = api_client.post("/api/v1/orders:import", {"orders": orders}, format="json")
+    assert [x["status"] for x in r.json()["results"]] == ["created"] * 3
+    assert points_balance(member=member) == {"available": 50, "pending": 20, "held": 0, "debt": 0}
+    assert points_balance(member=other)["available"] == 30
+    assert points_reconcile().drift_count == 0
+    # Refund of an imported order reverses its recorded awards.
+    refund, _ = order_refund(partner=shop, order_id="OLD-2", refund_id="R2", amount=Decimal("30.00"))
+    assert refund.points_reversed == 30
+    assert points_reconcile().drift_count == 0
+
+
+def test_orders_import_with_a_frozen_member_goes_order_by_order(api_client):
+    active, frozen = make_member(), make_member()
+    frozen.status = "frozen"
+    frozen.save(update_fields=["status"])
+    old = (timezone.now() - timedelta(days=60)).isoformat()
+    orders = [_order(active, order_id="F-1", paid_at=old), _order(frozen, order_id="F-2", paid_at=old)]
+    r = api_client.post("/api/v1/orders:import", {"orders": orders}, format="json")
+    results = r.json()["results"]
+    assert [x["status"] for x in results] == ["created", "rejected"]
+    assert results[1]["code"] == "member_frozen"
+    assert points_balance(member=active)["available"] == 199
