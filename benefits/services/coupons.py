@@ -20,6 +20,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, Conflict, ErrorCode, NotFound
@@ -551,7 +552,16 @@ def describe_template(template: CouponTemplate) -> str:
         return _("%(amount)s off") % {"amount": format_money(template.amount)}
     if template.kind == CouponTemplate.Kind.PERCENT_OFF:
         off = ((Decimal("1") - template.rate) * 100).normalize()
-        text = _("%(off)s%% off") % {"off": f"{off:f}"}
+        tenths = (template.rate * 10).normalize()  # 0.90 -> 9 (9折), 0.85 -> 8.5 -> 85折
+        zhe = (
+            f"{tenths:f}"
+            if tenths == tenths.to_integral_value()
+            else f"{(template.rate * 100).normalize():f}"
+        )
+        if (get_language() or "").startswith("zh"):
+            text = f"{zhe}折"  # Chinese shoppers read the rate paid: 9折, 85折
+        else:
+            text = _("%(off)s%% off") % {"off": f"{off:f}"}
         if template.cap is not None:
             text += _(", up to %(cap)s") % {"cap": format_money(template.cap)}
         if template.threshold:

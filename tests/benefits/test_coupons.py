@@ -265,3 +265,22 @@ def test_closing_an_account_revokes_its_available_coupons():
     kept.refresh_from_db()
     used.refresh_from_db()
     assert kept.status == "revoked" and used.status == "redeemed"
+
+
+def test_template_descriptions_in_both_languages():
+    from django.utils import translation
+
+    from benefits.services.coupons import describe_template
+
+    pct = make_template(
+        kind="percent_off", rate=Decimal("0.850"), cap=Decimal("30.00"), threshold=Decimal("0")
+    )
+    nine = make_template(kind="percent_off", rate=Decimal("0.900"), threshold=Decimal("0"))
+    amount = make_template(threshold=Decimal("199.00"), amount=Decimal("20.00"))
+    with translation.override("en"):
+        assert describe_template(pct) == "15% off, up to 30.00"
+        assert describe_template(amount) == "20.00 off orders of 199.00 or more"
+    with translation.override("zh-hans"):
+        assert describe_template(pct).startswith("85折")
+        assert describe_template(nine) == "9折"
+        assert describe_template(amount) == "满 199.00 减 20.00"
