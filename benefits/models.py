@@ -389,6 +389,19 @@ class TierCouponEntitlement(models.Model):
     def __str__(self) -> str:
         return f"{self.tier_code}: {self.quantity} × {self.template.code}"
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.template_id and self.template.per_member_limit is not None:
+            raise ValidationError(
+                {
+                    "template": _(
+                        "Monthly coupons add up: use a template without a per-member limit "
+                        "(otherwise the second month is refused)."
+                    )
+                }
+            )
+
 
 class CouponBulkIssue(models.Model):
     """An operator's issue of one template to a filtered member list, run as a chunked job."""

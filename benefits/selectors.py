@@ -248,3 +248,45 @@ def checkout_quote(
         missing_codes=missing,
         blocked=blocked,
     )
+
+
+# --- performance (for dashboards) -------------------------------------------------------------
+
+
+def coupon_template_stats(*, since: datetime | None = None) -> list[dict]:
+    """Per template: issued, redeemed, expired, revoked, total discount given and redemption
+    rate; one aggregate query (coupons issued since `since` if given)."""
+    from django.db.models import Count, Sum
+
+    qs = Coupon.objects.all()
+    if since is not None:
+        qs = qs.filter(issued_at__gte=since)
+    rows = (
+        qs.values("template_id", "template__code", "template__name", "template__kind")
+        .annotate(
+            issued=Count("id"),
+            redeemed=Count("id", filter=Q(status=Coupon.Status.REDEEMED)),
+            expired=Count("id", filter=Q(status=Coupon.Status.EXPIRED)),
+            revoked=Count("id", filter=Q(status=Coupon.Status.REVOKED)),
+            discount=Sum("discount_amount", filter=Q(status=Coupon.Status.REDEEMED)),
+        )
+        .order_by("template_id")
+    )
+    out = []
+    for row in rows:
+        out.append(
+            {
+                "template": row["template__code"],
+                "name": row["template__name"],
+                "kind": row["template__kind"],
+                "issued": row["issued"],
+                "redeemed": row["redeemed"],
+                "expired": row["expired"],
+                "revoked": row["revoked"],
+                "discount": row["discount"] or Decimal("0.00"),
+                "redemption_rate": (Decimal(row["redeemed"]) / row["issued"]).quantize(Decimal("0.0001"))
+                if row["issued"]
+                else Decimal("0"),
+            }
+        )
+    return out

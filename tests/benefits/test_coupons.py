@@ -284,3 +284,29 @@ def test_template_descriptions_in_both_languages():
         assert describe_template(pct).startswith("85折")
         assert describe_template(nine) == "9折"
         assert describe_template(amount) == "满 199.00 减 20.00"
+
+
+def test_template_stats_for_dashboards():
+    from benefits.selectors import coupon_template_stats
+
+    template = make_template(threshold=Decimal("0"), per_member_limit=None)
+    member = make_member()
+    used = issue(template, member)
+    issue(template, member)
+    coupon_redeem(code=used.code, order_id="o1", amount=Decimal("50.00"))
+    (row,) = coupon_template_stats()
+    assert row["issued"] == 2 and row["redeemed"] == 1 and row["discount"] == Decimal("10.00")
+    assert row["redemption_rate"] == Decimal("0.5000")
+
+
+def test_monthly_entitlement_needs_a_template_without_member_limit():
+    from django.core.exceptions import ValidationError
+
+    from benefits.models import TierCouponEntitlement
+
+    entitlement = TierCouponEntitlement(
+        tier_code="gold", template=make_template(per_member_limit=1), quantity=1
+    )
+    with pytest.raises(ValidationError) as exc:
+        entitlement.full_clean()
+    assert "template" in exc.value.message_dict
