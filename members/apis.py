@@ -228,3 +228,84 @@ class MemberIdentityBindApi(APIView):
         serializer.is_valid(raise_exception=True)
         identity = services.member_identity_bind(member=found, partner=partner, **serializer.validated_data)
         return Response(self.OutputSerializer(identity).data, status=status.HTTP_201_CREATED)
+
+
+class VerificationCodeSendApi(APIView):
+    """POST /verification-codes — send a 6-digit code by SMS or email for a partner's own
+    sign-up or log-in screens. Rate limited exactly like the member centre: per phone/email
+    (1 a minute, 10 a day) and per end-user IP (20 an hour, when `client_ip` is given)."""
+
+    required_scopes = ["members:write"]
+
+    class InputSerializer(serializers.Serializer):
+        channel = serializers.ChoiceField(choices=["sms", "email"])
+        target = serializers.CharField(
+            max_length=254, help_text="Phone number (sms) or email address (email)."
+        )
+        purpose = serializers.ChoiceField(choices=["register", "login", "reset", "verify_contact"])
+        client_ip = serializers.IPAddressField(required=False, help_text="The end user's IP address.")
+
+        def validate(self, attrs):
+            if attrs["channel"] == "sms":
+                try:
+                    attrs["target"] = validate_phone(attrs["target"])
+                except serializers.ValidationError as exc:
+                    raise ValidationError({"target": exc.detail})
+            else:
+                attrs["target"] = serializers.EmailField().run_validation(attrs["target"]).lower()
+            return attrs
+
+    class OutputSerializer(serializers.Serializer):
+        channel = serializers.CharField()
+        target = serializers.CharField()
+        purpose = serializers.CharField()
+        expires_at = serializers.DateTimeField()
+
+    @extend_schema(
+        summary="Send a one-time code",
+        request=InputSerializer,
+        responses={202: OutputSerializer},
+        tags=["members"],
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        issued = services.code_issue(
+            channel=data["channel"], target=data["target"], purpose=data["purpose"], ip=data.get("client_ip")
+        )
+        return Response(self.OutputSerializer(issued.row).data, status=status.HTTP_202_ACCEPTED)
+
+
+class VerificationCodeCheckApi(APIView):
+    """POST /verification-codes/verify — consume a code; tells which member owns the target."""
+
+    required_scopes = ["members:write"]
+
+    class InputSerializer(serializers.Serializer):
+        channel = serializers.ChoiceField(choices=["sms", "email"])
+        target = serializers.CharField(max_length=254)
+        purpose = serializers.ChoiceField(choices=["register", "login", "reset", "verify_contact"])
+        code = serializers.RegexField(r"^\d{6}$", max_length=6)
+
+    class OutputSerializer(serializers.Serializer):
+        verified = serializers.BooleanField()
+        member_id = serializers.CharField(
+            allow_null=True, help_text="The member using this phone/email, if any."
+        )
+
+    @extend_schema(
+        summary="Check a one-time code",
+        request=InputSerializer,
+        responses={200: OutputSerializer},
+        tags=["members"],
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        row = services.code_verify(
+            channel=data["channel"], target=data["target"], purpose=data["purpose"], code=data["code"]
+        )
+        member_id = selectors.member_id_for_contact(channel=row.channel, target=row.target)
+        return Response(self.OutputSerializer({"verified": True, "member_id": member_id}).data)

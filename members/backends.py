@@ -11,7 +11,8 @@ class PhoneOrEmailBackend(ModelBackend):
         if not login or password is None:
             return None
         User = get_user_model()
-        user = User.objects.filter(Q(email__iexact=login) | Q(phone=login)).first()
+        # Emails are stored lower-case (UserManager), so both look-ups use their unique indexes.
+        user = User.objects.filter(Q(email=login.lower()) | Q(phone=login)).first()
         if user is None:
             User().set_password(password)  # same work either way: no timing oracle
             return None

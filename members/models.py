@@ -24,7 +24,8 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def _create(self, *, email: str | None, phone: str | None, password: str | None, **extra):
-        email = self.normalize_email(email) if email else None
+        # Stored lower-case as a whole: look-ups are exact and use the unique index.
+        email = self.normalize_email(email).lower() if email else None
         extra.setdefault("referral_code", new_referral_code())
         user = self.model(email=email, phone=phone or None, **extra)
         if password:

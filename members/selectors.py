@@ -44,7 +44,7 @@ def member_lookup(*, partner, phone: str = "", email: str = "", external_id: str
     if phone:
         qs = qs.filter(phone=phone)
     if email:
-        qs = qs.filter(email__iexact=email)
+        qs = qs.filter(email=email.strip().lower())
     if external_id:
         qs = qs.filter(external_identities__partner=partner, external_identities__subject=external_id)
     return qs
@@ -127,3 +127,13 @@ def member_external_ids(*, members, partner) -> dict[int, str]:
         "member_id", "subject"
     )
     return dict(rows)
+
+
+def member_id_for_contact(*, channel: str, target: str) -> str | None:
+    lookup = {"phone": target} if channel == "sms" else {"email": target.lower()}
+    return (
+        User.objects.filter(is_staff=False, **lookup)
+        .exclude(status="closed")
+        .values_list("member_id", flat=True)
+        .first()
+    )

@@ -169,7 +169,7 @@ def member_register_by_email(
     email = normalise_email(email)
     referrer = referrer_resolve(referral_code)
     with transaction.atomic():
-        member = User.objects.select_for_update().filter(email__iexact=email).first()
+        member = User.objects.select_for_update().filter(email=email).first()
         if member is not None and (member.is_active or member.email_verified_at):
             raise _field_error(
                 "email", _("This email address is already registered: log in instead."), code="email_taken"
@@ -206,11 +206,7 @@ def member_confirm_email(*, token: str) -> User:
     """Consume a registration link: the address is verified and the account activated."""
     with transaction.atomic():
         row = link_consume(token=token, purpose=VerificationCode.Purpose.REGISTER)
-        member = (
-            User.objects.select_for_update()
-            .filter(pk=row.data.get("member"), email__iexact=row.target)
-            .first()
-        )
+        member = User.objects.select_for_update().filter(pk=row.data.get("member"), email=row.target).first()
         if member is None:
             raise ApplicationError(_("This link is not valid or was already used."), code="link_invalid")
         first_time = not member.is_active
@@ -251,7 +247,7 @@ def member_create_for_partner(
     for field_name, value in (("phone", phone), ("email", email)):
         if not value:
             continue
-        lookup = {"phone": value} if field_name == "phone" else {"email__iexact": value}
+        lookup = {field_name: value}
         other = User.objects.filter(**lookup).values_list("member_id", flat=True).first()
         if other:
             raise Conflict(

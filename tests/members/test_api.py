@@ -171,3 +171,48 @@ def test_idempotent_create(api_client):
 def test_phone_or_email_is_required(api_client):
     response = api_client.post(URL, {"external_id": "only-id"}, format="json")
     assert response.status_code == 400 and {"phone", "email"} <= set(response.json()["errors"])
+
+
+def test_codes_through_the_api_share_the_limits(api_client, member, django_capture_on_commit_callbacks):
+    from members.models import ThrottleBucket
+
+    from .conftest import last_sms_code
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(
+            "/api/v1/verification-codes",
+            {"channel": "sms", "target": member.phone, "purpose": "login", "client_ip": "7.7.7.7"},
+            format="json",
+        )
+    assert response.status_code == 202, response.content
+    again = api_client.post(
+        "/api/v1/verification-codes",
+        {"channel": "sms", "target": member.phone, "purpose": "login"},
+        format="json",
+    )
+    assert again.status_code == 429 and int(again["Retry-After"]) >= 1
+    assert ThrottleBucket.objects.get(key="code:ip:7.7.7.7:hour").count == 1
+    code = last_sms_code(member.phone)
+    response = api_client.post(
+        "/api/v1/verification-codes/verify",
+        {"channel": "sms", "target": member.phone, "purpose": "login", "code": code},
+        format="json",
+    )
+    assert response.status_code == 200 and response.json() == {
+        "verified": True,
+        "member_id": member.member_id,
+    }
+    response = api_client.post(
+        "/api/v1/verification-codes/verify",
+        {"channel": "sms", "target": member.phone, "purpose": "login", "code": code},
+        format="json",
+    )
+    assert response.status_code == 400 and response.json()["code"] == "code_invalid"
+    bad = api_client.post(
+        "/api/v1/verification-codes", {"channel": "sms", "target": "123", "purpose": "x"}, format="json"
+    )
+    assert bad.status_code == 400 and {"purpose"} <= set(bad.json()["errors"])
+    bad = api_client.post(
+        "/api/v1/verification-codes", {"channel": "sms", "target": "123", "purpose": "login"}, format="json"
+    )
+    assert bad.status_code == 400 and "target" in bad.json()["errors"]
