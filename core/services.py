@@ -13,6 +13,7 @@ from django.utils import timezone
 from .api.auth import KEY_PREFIX, hash_key
 from .errors import ApplicationError
 from .ids import random_string
+from .lock_objects import api_key_lock
 from .models import ApiKey, AuditLog, IdempotencyRecord, Partner
 
 KNOWN_SCOPES = [
@@ -126,7 +127,7 @@ def api_key_update(
 ) -> ApiKey:
     """Change a key's label, scopes or signing requirement (a secret is generated if needed)."""
     with transaction.atomic():
-        api_key = ApiKey.objects.select_for_update(of=("self",)).select_related("partner").get(pk=api_key.pk)
+        api_key = api_key_lock(api_key.pk)
         before = _key_snapshot(api_key)
         if name is not None:
             api_key.name = name
@@ -153,7 +154,7 @@ def api_key_update(
 def api_key_revoke(*, api_key: ApiKey, actor: Any = None, request: Any = None) -> ApiKey:
     """Stop a key now. Revoking a revoked key changes nothing."""
     with transaction.atomic():
-        api_key = ApiKey.objects.select_for_update(of=("self",)).select_related("partner").get(pk=api_key.pk)
+        api_key = api_key_lock(api_key.pk)
         if api_key.revoked_at is not None:
             return api_key
         before = _key_snapshot(api_key)
@@ -189,7 +190,7 @@ def api_key_rotate(
             "The grace period cannot be negative.", errors={"grace_period": ["Must be >= 0."]}
         )
     with transaction.atomic():
-        old = ApiKey.objects.select_for_update(of=("self",)).select_related("partner").get(pk=api_key.pk)
+        old = api_key_lock(api_key.pk)
         now = timezone.now()
         if not old.is_usable(now):
             raise ApplicationError("Only a usable key can be rotated.", code="api_key_revoked", status=409)
@@ -232,7 +233,7 @@ def api_key_signing_secret_reset(
 ) -> str:
     """Generate a new signing secret for a key; returns it (shown once)."""
     with transaction.atomic():
-        api_key = ApiKey.objects.select_for_update(of=("self",)).select_related("partner").get(pk=api_key.pk)
+        api_key = api_key_lock(api_key.pk)
         before = _key_snapshot(api_key)
         secret = new_signing_secret()
         api_key.signing_secret = secret

@@ -39,6 +39,12 @@ from django.utils import timezone
 
 from . import signing
 from .errors import ApplicationError
+from .lock_objects import (
+    outbox_event_lock,
+    webhook_delivery_lock,
+    webhook_delivery_lock_sendable,
+    webhook_endpoint_lock,
+)
 from .models import OutboxEvent, Partner, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .outbox import WEBHOOK_EVENT_TYPES
 
@@ -156,11 +162,7 @@ def webhook_endpoint_update(
     request: Any = None,
 ) -> WebhookEndpoint:
     with transaction.atomic():
-        endpoint = (
-            WebhookEndpoint.objects.select_for_update(of=("self",))
-            .select_related("partner")
-            .get(pk=endpoint.pk)
-        )
+        endpoint = webhook_endpoint_lock(endpoint.pk)
         before = _endpoint_snapshot(endpoint)
         new_url, new_types = _validate_endpoint(
             endpoint.url if url is None else url, endpoint.event_types if event_types is None else event_types
@@ -185,11 +187,7 @@ def webhook_endpoint_secret_rotate(
 ) -> str:
     """A new signing secret, effective for the next delivery; returns it (shown once)."""
     with transaction.atomic():
-        endpoint = (
-            WebhookEndpoint.objects.select_for_update(of=("self",))
-            .select_related("partner")
-            .get(pk=endpoint.pk)
-        )
+        endpoint = webhook_endpoint_lock(endpoint.pk)
         secret = new_webhook_secret()
         endpoint.secret = secret
         endpoint.updated_at = timezone.now()
@@ -210,7 +208,7 @@ def webhooks_dispatch_event(*, event_pk: int) -> list[int]:
     """Create the deliveries of one outbox event (once); returns the new delivery ids."""
     now = timezone.now()
     with transaction.atomic():
-        event = OutboxEvent.objects.select_for_update(of=("self",)).filter(pk=event_pk).first()
+        event = outbox_event_lock(event_pk)
         if event is None or event.dispatched_at is not None:
             return []
         endpoints = WebhookEndpoint.objects.filter(is_active=True)
@@ -318,12 +316,7 @@ def http_post(url: str, body: bytes, headers: dict[str, str], timeout: float) ->
 def _claim_delivery(delivery_pk: int, *, force: bool = False) -> WebhookDelivery | None:
     now = timezone.now()
     with transaction.atomic():
-        qs = WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-            pk=delivery_pk, status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.FAILED]
-        )
-        if not force:
-            qs = qs.filter(next_attempt_at__lte=now)
-        delivery = qs.first()
+        delivery = webhook_delivery_lock_sendable(delivery_pk, due_before=None if force else now)
         if delivery is None:
             return None
         delivery.next_attempt_at = now + lease()
@@ -395,7 +388,7 @@ def webhook_delivery_resend(
 
     now = timezone.now()
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update(of=("self",)).get(pk=delivery.pk)
+        delivery = webhook_delivery_lock(delivery.pk)
         before = {"status": delivery.status, "attempts": delivery.attempts}
         delivery.status = WebhookDelivery.Status.PENDING
         delivery.next_attempt_at = now
