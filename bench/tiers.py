@@ -14,7 +14,7 @@ entries with INSERT ... SELECT generate_series (seconds, not minutes), then:
 Both report counts per outcome, which must agree. Members are regenerated only when the
 requested size differs (or with --regen); each run first resets tier states from the plan
 table so runs are comparable. Webhook dispatch is queued to REDIS_URL (default db 3 on the
-local Redis, purged at the end) as in production; SMS copies are silenced.
+local Redis, purged at the end) as in production; SMS copies are dropped.
 """
 
 from __future__ import annotations
@@ -33,7 +33,15 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/3")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.setdefault("SMS_BACKEND", "members.sms.LocMemBackend")
+os.environ.setdefault("SMS_BACKEND", "__main__.NullSmsBackend")
+
+
+class NullSmsBackend:
+    """Drops SMS copies (the console backend would print one line per warning)."""
+
+    def send(self, phone: str, text: str) -> None:
+        return None
+
 
 import django  # noqa: E402
 
@@ -221,6 +229,9 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=10_000)
     parser.add_argument("--regen", action="store_true", help="Regenerate members even if the size matches.")
+    parser.add_argument(
+        "--profile", action="store_true", help="Run the job under cProfile; print the top 25."
+    )
     args = parser.parse_args()
     import logging
 
@@ -255,7 +266,14 @@ def main() -> None:
 
     rss_before = rss_mb()
     started = time.perf_counter()
-    counts = tiers_reevaluate(now=as_of, chunk_size=args.chunk)
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        counts = profiler.runcall(tiers_reevaluate, now=as_of, chunk_size=args.chunk)
+    else:
+        counts = tiers_reevaluate(now=as_of, chunk_size=args.chunk)
     elapsed = time.perf_counter() - started
     rss_after = rss_mb()
     outcomes = {k: v for k, v in counts.items() if k in floor_counts or k in ("upgraded", "downgraded")}
@@ -276,6 +294,8 @@ def main() -> None:
         if not mismatch
         else f"  MISMATCH (floor, job): {mismatch}"
     )
+    if args.profile:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
     started = time.perf_counter()
     again = tiers_reevaluate(now=as_of, chunk_size=args.chunk)
     print(

@@ -141,7 +141,9 @@ class MemberTierApi(APIView):
                 else None,
             }
 
-    @extend_schema(summary="A member's tier, growth value and progress", responses=OutputSerializer, tags=["tiers"])
+    @extend_schema(
+        summary="A member's tier, growth value and progress", responses=OutputSerializer, tags=["tiers"]
+    )
     def get(self, request, member: str):
         member_obj = member_resolve(partner=partner_of(request), ref=member)
         summary = member_tier_summary(member=member_obj)
