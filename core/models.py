@@ -201,6 +201,10 @@ class WebhookEndpoint(models.Model):
     description = models.CharField(max_length=200, blank=True)
     event_types = models.JSONField(default=list, help_text="Subscribed event types.")
     secret = EncryptedTextField(help_text="Signing secret for X-Signature (encrypted at rest).")
+    previous_secret = EncryptedTextField(
+        blank=True, default="", help_text="The secret before the last rotation, also signed with until…"
+    )
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -185,13 +185,21 @@ def webhook_endpoint_update(
 def webhook_endpoint_secret_rotate(
     *, endpoint: WebhookEndpoint, actor: Any = None, request: Any = None
 ) -> str:
-    """A new signing secret, effective for the next delivery; returns it (shown once)."""
+    """A new signing secret; returns it (shown once).
+
+    For WEBHOOK_SECRET_ROTATION_GRACE_HOURS (24) deliveries carry two `v1=` signatures, one
+    with the new and one with the old secret, so the receiver can switch at its own pace.
+    """
     with transaction.atomic():
         endpoint = webhook_endpoint_lock(endpoint.pk)
         secret = new_webhook_secret()
+        now = timezone.now()
+        grace = timedelta(hours=float(_setting("WEBHOOK_SECRET_ROTATION_GRACE_HOURS", 24)))
+        endpoint.previous_secret = endpoint.secret if grace > timedelta(0) else ""
+        endpoint.previous_secret_expires_at = now + grace if grace > timedelta(0) else None
         endpoint.secret = secret
-        endpoint.updated_at = timezone.now()
-        endpoint.save(update_fields=["secret", "updated_at"])
+        endpoint.updated_at = now
+        endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
         _audit("webhook_endpoint.secret_rotated", endpoint, actor=actor, request=request)
     return secret
 
@@ -313,6 +321,13 @@ def http_post(url: str, body: bytes, headers: dict[str, str], timeout: float) ->
     return HttpOutcome(status_code=status, excerpt=excerpt, error=error, latency_ms=latency_ms)
 
 
+def _previous_secrets(endpoint: WebhookEndpoint) -> tuple[str, ...]:
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret and expires is not None and expires > timezone.now():
+        return (endpoint.previous_secret,)
+    return ()
+
+
 def _claim_delivery(delivery_pk: int, *, force: bool = False) -> WebhookDelivery | None:
     now = timezone.now()
     with transaction.atomic():
@@ -334,7 +349,7 @@ def webhook_delivery_attempt(*, delivery_pk: int) -> WebhookAttempt | None:
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        signing.HEADER: signing.sign(endpoint.secret, body),
+        signing.HEADER: signing.sign(endpoint.secret, body, extra_secrets=_previous_secrets(endpoint)),
         "X-Webhook-Id": event.public_id,
         "X-Webhook-Type": event.type,
         "X-Webhook-Attempt": str(delivery.attempts + 1),

@@ -273,3 +273,24 @@ def test_two_workers_never_send_the_same_delivery_twice():
             t.join()
     assert len(receiver.requests) == 1
     assert WebhookDelivery.objects.get(pk=pk).attempts == 1
+
+
+def test_rotated_secret_signs_with_old_and_new_for_a_while(partner, django_capture_on_commit_callbacks):
+    with Receiver([200, 200]) as receiver:
+        endpoint, old = webhooks.webhook_endpoint_create(partner=partner, url=receiver.url, event_types=["*"])
+        new = webhooks.webhook_endpoint_secret_rotate(endpoint=endpoint)
+        event = emit(django_capture_on_commit_callbacks, type="points.earned", data={}, partner=partner)
+        [pk] = webhooks.webhooks_dispatch_event(event_pk=event.pk)
+        webhooks.webhook_delivery_attempt(delivery_pk=pk)
+        from core.models import WebhookEndpoint
+
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(previous_secret_expires_at=timezone.now())
+        event2 = emit(django_capture_on_commit_callbacks, type="points.earned", data={}, partner=partner)
+        [pk2] = webhooks.webhooks_dispatch_event(event_pk=event2.pk)
+        webhooks.webhook_delivery_attempt(delivery_pk=pk2)
+    first, second = receiver.requests
+    for secret in (old, new):
+        signing.verify(secret, first["headers"]["X-Signature"], first["body"])
+    signing.verify(new, second["headers"]["X-Signature"], second["body"])
+    with pytest.raises(signing.SignatureMismatch):
+        signing.verify(old, second["headers"]["X-Signature"], second["body"])
