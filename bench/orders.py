@@ -73,7 +73,7 @@ def sql(statement: str, params=None) -> int:
         return cursor.rowcount
 
 
-def insert_users(n: int, prefix: str, phone_prefix: str) -> None:
+def insert_users(n: int, prefix: str, phone_prefix: str, start: int = 1) -> None:
     """Bench members via INSERT ... SELECT generate_series, whatever columns the user table has."""
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -103,8 +103,8 @@ def insert_users(n: int, prefix: str, phone_prefix: str) -> None:
             params.append(field.get_db_prep_save(field.get_default(), connection))
     sql(
         f"INSERT INTO {User._meta.db_table} ({', '.join(columns)}) "
-        f"SELECT {', '.join(values)} FROM generate_series(1, %s) AS g",
-        [*params, n],
+        f"SELECT {', '.join(values)} FROM generate_series(%s, %s) AS g",
+        [*params, start, start + n - 1],
     )
 
 
@@ -155,6 +155,8 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
             "warning",
             "--keep-alive",
             "30",
+            "--timeout",
+            "600",
         ],
         cwd=ROOT,
         env=env,
@@ -292,11 +294,7 @@ def generate_lots(n: int, accounts: int) -> None:
     prefix = "bx_"
     have = User.objects.filter(member_id__startswith=prefix).count()
     if have < accounts:
-        sql(
-            f"DELETE FROM points_pointsaccount WHERE member_id IN (SELECT id FROM {User._meta.db_table} WHERE member_id LIKE 'bx\\_%%')"
-        )
-        sql(f"DELETE FROM {User._meta.db_table} WHERE member_id LIKE 'bx\\_%%'")
-        insert_users(accounts, prefix, "18")
+        insert_users(accounts - have, prefix, "18", start=have + 1)
     sql(
         f"INSERT INTO points_pointsaccount (member_id, available, pending, held, debt, lifetime_earned, "
         f"lifetime_spent, lifetime_expired, created_at, updated_at) SELECT id, 0, 0, 0, 0, 0, 0, 0, now(), now() "
@@ -306,7 +304,9 @@ def generate_lots(n: int, accounts: int) -> None:
     sql("DROP TABLE IF EXISTS bench_accounts")
     sql(
         "CREATE TEMP TABLE bench_accounts AS SELECT row_number() OVER (ORDER BY a.id) - 1 AS i, a.id "
-        f"FROM points_pointsaccount a JOIN {User._meta.db_table} u ON u.id = a.member_id WHERE u.member_id LIKE 'bx\\_%%'"
+        f"FROM points_pointsaccount a JOIN {User._meta.db_table} u ON u.id = a.member_id "
+        "WHERE u.member_id LIKE 'bx\\_%%' ORDER BY a.id LIMIT %s",
+        [accounts],
     )
     tag = f"bench{int(time.time())}"
     sql(

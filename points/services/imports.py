@@ -8,13 +8,11 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from core import events
 from core.errors import ApplicationError
-from core.outbox import outbox_emit
 
 from ..lock_objects import accounts_lock
 from ..models import (
@@ -28,7 +26,14 @@ from ..models import (
     RuleAward,
 )
 from .behaviour import _resolve_members
-from .ledger import actor_label, lot_expiry, points_account_ensure, points_settings_get
+from .ledger import (
+    accounts_add_bulk,
+    actor_label,
+    lot_expiry,
+    outbox_emit_bulk,
+    points_account_ensure,
+    points_settings_get,
+)
 from .orders import _record_growth, _validate_order, order_record, order_response_body
 from .rules import ONE, has_caps, promo_in_window, rules_evaluate, rules_in_window
 
@@ -312,35 +317,36 @@ def _import_bulk(*, partner, todo, actor) -> dict[int, dict] | None:
                     )
                 )
         PointsEntry.objects.bulk_create(entries, batch_size=2000)
-        changed = [pk for pk in state if tuple(state[pk]) != start[pk]]
-        if changed:
-
-            def case(i: int):
-                return Case(
-                    *[When(member_id=pk, then=Value(state[pk][i] - start[pk][i])) for pk in changed],
-                    default=Value(0),
-                )
-
-            PointsAccount.objects.filter(member_id__in=changed).update(
-                available=F("available") + case(0),
-                pending=F("pending") + case(1),
-                debt=F("debt") + case(2),
-                lifetime_earned=F("lifetime_earned") + case(3),
-                updated_at=now,
-            )
-        for member_pk, points in earned_now.items():
-            if points > 0:
-                account = accounts[member_pk]
-                outbox_emit(
-                    type="points.earned",
-                    data={
-                        "member_id": account.member.member_id,
+        accounts_add_bulk(
+            {
+                accounts[member_pk].pk: {
+                    "available": state[member_pk][0] - start[member_pk][0],
+                    "pending": state[member_pk][1] - start[member_pk][1],
+                    "debt": state[member_pk][2] - start[member_pk][2],
+                    "lifetime_earned": state[member_pk][3] - start[member_pk][3],
+                }
+                for member_pk in state
+                if tuple(state[member_pk]) != start[member_pk]
+            },
+            at=now,
+        )
+        member_ids = {m.pk: m.member_id for _i, _d, m in todo}
+        outbox_emit_bulk(
+            [
+                (
+                    "points.earned",
+                    {
+                        "member_id": member_ids[member_pk],
                         "points": points,
                         "available": state[member_pk][0],
                         "source_type": "orders_import",
                         "source_id": "",
                     },
                 )
+                for member_pk, points in earned_now.items()
+                if points > 0
+            ]
+        )
         members = {}
         for order, _data, member, *_rest in plans:
             _record_growth(

@@ -28,7 +28,7 @@ from ..models import (
     ReconciliationReport,
 )
 from .holds import points_hold_expire
-from .ledger import confirm_lot, points_settings_get
+from .ledger import accounts_add_bulk, confirm_lot, outbox_emit_bulk, points_settings_get
 
 logger = logging.getLogger("memberhub.points")
 
@@ -141,25 +141,27 @@ def _expire_accounts(due, account_pks: list[int], *, now: datetime, limit: int |
                 )
             )
         PointsEntry.objects.bulk_create(entries, batch_size=2000)
-        whens = [When(pk=pk, then=Value(points)) for pk, points in per_account.items()]
-        PointsAccount.objects.filter(pk__in=list(per_account)).update(
-            available=F("available") - Case(*whens, default=Value(0)),
-            lifetime_expired=F("lifetime_expired") + Case(*whens, default=Value(0)),
-            updated_at=now,
+        accounts_add_bulk(
+            {pk: {"available": -points, "lifetime_expired": points} for pk, points in per_account.items()},
+            at=now,
         )
         members = dict(
             PointsAccount.objects.filter(pk__in=list(per_account)).values_list("pk", "member__member_id")
         )
-        for account_pk, points in per_account.items():
-            outbox_emit(
-                type="points.expired",
-                data={
-                    "member_id": members[account_pk],
-                    "points": points,
-                    "available": balance[account_pk],
-                    "expired_at": now,
-                },
-            )
+        outbox_emit_bulk(
+            [
+                (
+                    "points.expired",
+                    {
+                        "member_id": members[account_pk],
+                        "points": points,
+                        "available": balance[account_pk],
+                        "expired_at": now,
+                    },
+                )
+                for account_pk, points in per_account.items()
+            ]
+        )
         counts["lots"] += len(lots)
         counts["points"] += sum(per_account.values())
         counts["accounts"] += len(per_account)
