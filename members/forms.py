@@ -148,11 +148,21 @@ class ProfileForm(forms.Form):
 
 
 class ContactEmailForm(forms.Form):
+    """Shown on the same page as ContactPhoneForm: distinct HTML ids."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "email_%s")
+        super().__init__(*args, **kwargs)
+
     email = forms.EmailField(label=_("Email"), max_length=254)
     code = CodeField(required=False)
 
 
 class ContactPhoneForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "phone_%s")
+        super().__init__(*args, **kwargs)
+
     phone = PhoneField()
     code = CodeField(required=False)
 

@@ -94,6 +94,12 @@ def consent_record(*, member: User, consent: ConsentInfo) -> None:
         )
 
 
+def _contact_verified(*, member: User) -> None:
+    """A phone or email was proven: MEMBER_VERIFIED(level="contact"); no webhook for this level."""
+    member_verification_level_refresh(member=member)
+    events.publish(events.MEMBER_VERIFIED, member=member, level="contact")
+
+
 def _announce_registration(*, member: User, partner=None) -> None:
     events.publish(
         events.MEMBER_REGISTERED, member=member, channel=member.channel, referrer=member.referred_by
@@ -140,8 +146,8 @@ def member_register_by_phone(
             )
             _record_source(member=member, source=source, referral_code=referral_code)
             consent_record(member=member, consent=consent)
-            member_verification_level_refresh(member=member)
             _announce_registration(member=member)
+            _contact_verified(member=member)
     except IntegrityError:
         raise _field_error(
             "phone", _("This phone number is already registered: log in instead."), code="phone_taken"
@@ -216,6 +222,7 @@ def member_confirm_email(*, token: str) -> User:
         member_verification_level_refresh(member=member)
         if first_time:
             _announce_registration(member=member)
+            _contact_verified(member=member)
     return member
 
 
@@ -458,7 +465,7 @@ def member_contact_verify(*, member: User, channel: str, target: str, code: str)
             setattr(member, field_name, value)
             setattr(member, f"{field_name}_verified_at", now)
             member.save(update_fields=[field_name, f"{field_name}_verified_at"])
-            member_verification_level_refresh(member=member)
+            _contact_verified(member=member)
             _profile_completion_check(member=member)
     except IntegrityError:
         raise _field_error(field_name, _("Another account uses this value."))

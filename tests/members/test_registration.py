@@ -51,7 +51,8 @@ def test_phone_registration_with_sms_code(
         "S01",
     )
     assert source.referrer == "https://example.com/landing"
-    assert [name for name, _ in published] == ["member_registered"]
+    assert [name for name, _ in published] == ["member_registered", "member_verified"]
+    assert published[1][1]["level"] == "contact"
     assert OutboxEvent.objects.filter(type="member.created", data__member_id=member.member_id).exists()
     # logged in: the home page shows the member's own panel
     home = client.get(reverse("members:home"))
@@ -131,7 +132,7 @@ def test_email_registration_with_confirmation_link(client, django_capture_on_com
     assert response.status_code == 302
     member.refresh_from_db()
     assert member.is_active and member.email_verified_at and member.verification_level == "contact"
-    assert [name for name, _ in published] == ["member_registered"]
+    assert [name for name, _ in published] == ["member_registered", "member_verified"]
     # single use
     client.logout()
     assert client.post(path).status_code == 400
