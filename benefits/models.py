@@ -467,6 +467,14 @@ class TrialProduct(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.apply_from and self.apply_until and self.apply_until <= self.apply_from:
+            raise ValidationError({"apply_until": _("Applications must close after they open.")})
+        if not isinstance(self.tier_codes, list) or not all(isinstance(c, str) for c in self.tier_codes):
+            raise ValidationError({"tier_codes": _("A list of strings.")})
+
     def is_open(self, now=None) -> bool:
         now = now or timezone.now()
         return self.is_active and self.apply_from <= now < self.apply_until

@@ -19,6 +19,7 @@ from .services import (
     tier_coupons_issue,
     trial_apply,
     trial_draw,
+    trial_product_create,
 )
 
 D = Decimal
@@ -60,6 +61,13 @@ TEMPLATES = [
         "total_quantity": 500,
     },
 ]
+
+
+def _trial_get_or_create(*, sku: str, defaults: dict) -> tuple[TrialProduct, bool]:
+    existing = TrialProduct.objects.filter(sku=sku).first()
+    if existing is not None:
+        return existing, False
+    return trial_product_create(sku=sku, **defaults), True
 
 
 def seed_benefits(*, members: int, stdout, rng: random.Random) -> None:
@@ -105,7 +113,7 @@ def seed_benefits(*, members: int, stdout, rng: random.Random) -> None:
                     used += 1
     expired = coupons_expire_due(now=now)
     tier_counts = tier_coupons_issue(now=now)
-    trial_open, _ = TrialProduct.objects.get_or_create(
+    trial_open, _ = _trial_get_or_create(
         sku="TRY-TEA-01",
         defaults={
             "name": "明前龙井试用装",
@@ -116,7 +124,7 @@ def seed_benefits(*, members: int, stdout, rng: random.Random) -> None:
             "report_points": 100,
         },
     )
-    trial_done, created = TrialProduct.objects.get_or_create(
+    trial_done, created = _trial_get_or_create(
         sku="TRY-CREAM-01",
         defaults={
             "name": "保湿面霜体验装",
@@ -132,12 +140,9 @@ def seed_benefits(*, members: int, stdout, rng: random.Random) -> None:
         if not trial_open.applications.filter(member_id=pk).exists():
             trial_apply(product=trial_open, member=User.objects.get(pk=pk), reason="想试试")
     if created:
-        TrialProduct.objects.filter(pk=trial_done.pk).update(apply_until=now + timedelta(days=1))
-        trial_done.refresh_from_db()
+        applied_at = now - timedelta(days=10)  # inside its (past) application window
         for pk in applicants[20:]:
-            trial_apply(product=trial_done, member=User.objects.get(pk=pk), reason="想试试")
-        TrialProduct.objects.filter(pk=trial_done.pk).update(apply_until=now - timedelta(days=5))
-        trial_done.refresh_from_db()
+            trial_apply(product=trial_done, member=User.objects.get(pk=pk), reason="想试试", now=applied_at)
         trial_draw(product=trial_done, now=now)
     stdout.write(
         f"  benefits: {issued} coupons issued, {used} used, {expired} expired, tier coupons {dict(tier_counts)}"

@@ -16,6 +16,7 @@ from .trials import (
     trial_applications_decide,
     trial_apply,
     trial_draw,
+    trial_product_create,
     trial_report_submit,
     trials_draw_due,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "trial_applications_decide",
     "trial_apply",
     "trial_draw",
+    "trial_product_create",
     "trial_report_submit",
     "trials_draw_due",
 ]

@@ -21,6 +21,14 @@ from ..models import TrialApplication, TrialProduct, TrialReport
 REPORT_MAX = 5000
 
 
+def trial_product_create(**fields) -> TrialProduct:
+    """Create a trial after model validation (the admin form validates the same way)."""
+    product = TrialProduct(**fields)
+    product.full_clean()
+    product.save()
+    return product
+
+
 def trial_apply(
     *, product: TrialProduct, member, reason: str = "", now: datetime | None = None
 ) -> TrialApplication:

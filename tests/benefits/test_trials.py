@@ -4,11 +4,12 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from benefits.models import TrialApplication, TrialProduct
+from benefits.models import TrialApplication
 from benefits.services import (
     trial_applications_decide,
     trial_apply,
     trial_draw,
+    trial_product_create,
     trial_report_submit,
     trials_draw_due,
 )
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def make_trial(quantity=2, open_now=True, **kw):
     now = timezone.now()
-    return TrialProduct.objects.create(
+    return trial_product_create(
         name="Face cream",
         sku="FC-1",
         quantity=quantity,

@@ -4,8 +4,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from benefits.models import Coupon, TrialApplication, TrialProduct
-from benefits.services import coupon_redeem, trial_apply, trial_draw
+from benefits.models import Coupon, TrialApplication
+from benefits.services import coupon_redeem, trial_apply, trial_draw, trial_product_create
 from core import registry
 
 from .factories import issue, make_member, make_template
@@ -80,7 +80,7 @@ def test_home_panel_and_nav(member_client):
 
 def test_trial_apply_and_report_flow(member_client):
     now = timezone.now()
-    trial = TrialProduct.objects.create(
+    trial = trial_product_create(
         name="Tea set",
         sku="T-1",
         quantity=1,
@@ -105,7 +105,7 @@ def test_trial_apply_and_report_flow(member_client):
 
 def test_cannot_report_on_another_members_application(member_client):
     now = timezone.now()
-    trial = TrialProduct.objects.create(
+    trial = trial_product_create(
         name="Tea",
         sku="T",
         quantity=1,
