@@ -72,14 +72,20 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_key(raw_key)):
             raise exceptions.AuthenticationFailed("Invalid API key.", code=ErrorCode.INVALID_API_KEY)
         now = timezone.now()
-        if not api_key.is_usable(now) or not api_key.partner.is_active:
+        if api_key.revoked_at is not None and api_key.revoked_at <= now:
+            raise exceptions.AuthenticationFailed("This API key is revoked.", code=ErrorCode.API_KEY_REVOKED)
+        if api_key.expires_at is not None and api_key.expires_at <= now:
             raise exceptions.AuthenticationFailed(
-                "This API key is revoked or expired.", code=ErrorCode.API_KEY_REVOKED
+                "This API key has expired (it was rotated; use the new key).", code=ErrorCode.API_KEY_REVOKED
             )
+        if not api_key.partner.is_active:
+            raise exceptions.AuthenticationFailed(
+                "The partner of this API key is disabled.", code=ErrorCode.API_KEY_REVOKED
+            )
+        self.check_signature(request, api_key)
         # Record last use at most once a minute per key to keep hot paths write-free.
         if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-        self.check_signature(request, api_key)
         principal = PartnerPrincipal(api_key)
         return principal, api_key
 
