@@ -40,3 +40,21 @@ def subscriptions_lock(*, member) -> list[Subscription]:
     return list(
         Subscription.objects.select_for_update(of=("self",)).filter(member_id=member.pk).order_by("pk")
     )
+
+
+def member_tiers_lock_many(*, member_pks: list[int]) -> dict[int, MemberTier]:
+    """Tier states of many members (entry-tier rows created where missing), locked in pk order."""
+    pks = sorted(set(member_pks))
+    default = tier_default()
+    if default is None:
+        raise ApplicationError("No tier is configured.", code="tier_not_configured", status=409)
+    MemberTier.objects.bulk_create(
+        [MemberTier(member_id=pk, tier=default) for pk in pks], ignore_conflicts=True, batch_size=2000
+    )
+    states = (
+        MemberTier.objects.select_for_update(of=("self",))
+        .select_related("tier")
+        .filter(member_id__in=pks)
+        .order_by("member_id")
+    )
+    return {s.pk: s for s in states}

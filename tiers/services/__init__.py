@@ -1,9 +1,10 @@
 """Tier engine services: the only code that writes tiers' tables.
 
-Public interface for other apps: growth_record, growth_record_for_activity,
-subscription_purchase; jobs: tiers_reevaluate, subscriptions_expire.
+Public interface for other apps: growth_record, growth_bulk_record,
+growth_record_for_activity, subscription_purchase; jobs: tiers_reevaluate, subscriptions_expire.
 """
 
+from .bulk import GrowthRow, growth_bulk_record
 from .changes import tier_change_record
 from .growth import growth_record, growth_record_for_activity
 from .overrides import tier_override_clear, tier_override_set, tier_overrides_expire
@@ -11,6 +12,8 @@ from .reevaluation import member_tier_reevaluate, tiers_reevaluate
 from .subscriptions import subscription_cancel, subscription_purchase, subscriptions_expire
 
 __all__ = [
+    "GrowthRow",
+    "growth_bulk_record",
     "growth_record",
     "growth_record_for_activity",
     "member_tier_reevaluate",

@@ -101,8 +101,16 @@ def growth_record(
 def _upgrade_if_qualified(*, member: User, state: MemberTier, as_of: datetime) -> None:
     tiers = tier_list()
     sums = member_window_sums(member=member, windows=rules.windows_of(tiers), as_of=as_of)
-    best = rules.highest_qualified(tiers, sums)
+    apply_gain(member=member, state=state, tiers=tiers, sums=sums, as_of=as_of)
+
+
+def apply_gain(
+    *, member: User, state: MemberTier, tiers: list, sums: rules.Sums, as_of: datetime
+) -> rules.Outcome | None:
+    """After growth arrived (caller holds the state lock): upgrade at once to the highest tier
+    reached, or lift a running grace period if retention is met again."""
     current = state.tier
+    best = rules.highest_qualified(tiers, sums)
     if best is not None and best.rank > current.rank:
         MemberTier.objects.filter(pk=state.pk).update(
             tier=best, tier_since=as_of, evaluate_at=rules.next_evaluation(best, as_of), grace_until=None
@@ -124,11 +132,14 @@ def _upgrade_if_qualified(*, member: User, state: MemberTier, as_of: datetime) -
             },
             at=as_of,
         )
-    elif state.grace_until is not None and rules.tier_retained(current, sums):
+        return rules.Outcome.UPGRADED
+    if state.grace_until is not None and rules.tier_retained(current, sums):
         # Retention met again during the grace period: the warning is lifted at once.
         MemberTier.objects.filter(pk=state.pk).update(
             grace_until=None, evaluate_at=rules.next_evaluation(current, as_of)
         )
+        return rules.Outcome.RETAINED
+    return None
 
 
 def _day_bounds(moment: datetime) -> tuple[datetime, datetime]:
