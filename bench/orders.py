@@ -373,6 +373,7 @@ def main() -> None:
     if not args.skip_http:
         server = start_server(args.port, args.workers)
         try:
+            drive_orders(args.port, key, members, args.clients, 4)  # warm-up: workers load the app lazily
             print(f"POST /orders: {args.clients} clients for {args.seconds:.0f} s ...", flush=True)
             results["orders"] = drive_orders(args.port, key, members, args.clients, args.seconds)
             print(json.dumps(results["orders"]), flush=True)

@@ -275,6 +275,7 @@ class RewardAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "code"]
     readonly_fields = ["code"]
+    inlines = [RewardRedemptionInline]
 
 
 @admin.register(RewardRedemption)

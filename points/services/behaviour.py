@@ -158,7 +158,9 @@ def on_feedback_adopted(*, member, ticket=None, points: int | None = None, **_kw
     ticket_ref = str(getattr(ticket, "pk", None) or getattr(ticket, "ticket_id", "") or ticket)
     if member.status != member.Status.ACTIVE:
         return 0
-    if points:
+    if points is not None:
+        if points <= 0:
+            return 0  # adopted without points: the operator's choice
         entry = points_award(
             member=member,
             points=int(points),

@@ -81,6 +81,10 @@ def points_account_ensure(*, member) -> PointsAccount:
 
 
 def account_lock_for_member(*, member) -> PointsAccount:
+    """The member's account, locked FOR UPDATE (created first if missing)."""
+    account = PointsAccount.objects.select_for_update(of=("self",)).filter(member=member).first()
+    if account is not None:
+        return account
     return account_lock(account_pk=points_account_ensure(member=member).pk)
 
 

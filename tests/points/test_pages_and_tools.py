@@ -101,3 +101,40 @@ def test_seeder_builds_a_consistent_ledger():
     report = points_reconcile()
     assert report.accounts_checked >= 30
     assert report.drift_count == 0
+
+
+def test_admin_pages_render_and_approve_action(client):
+    from points.models import PointsAdjustment
+    from points.services import points_adjustment_request
+
+    from .factories import make_staff
+
+    first = make_staff(is_superuser=True)
+    second = make_staff(is_superuser=True)
+    member = make_member()
+    give_points(member, 10)
+    adjustment = points_adjustment_request(member=member, points=2000, reason="goodwill", requested_by=first)
+    client.force_login(second)
+    for url in (
+        "/admin/points/pointsaccount/",
+        "/admin/points/pointsentry/",
+        "/admin/points/pointslot/",
+        "/admin/points/earningrule/",
+        "/admin/points/promomultiplier/",
+        "/admin/points/pointssettings/",
+        "/admin/points/pointsadjustment/",
+        "/admin/points/reward/",
+        "/admin/points/rewardredemption/",
+        "/admin/points/order/",
+        "/admin/points/reconciliationreport/",
+    ):
+        assert client.get(url).status_code == 200, url
+    r = client.post(
+        "/admin/points/pointsadjustment/",
+        {"action": "approve_adjustments", "_selected_action": [adjustment.pk]},
+        follow=True,
+    )
+    assert r.status_code == 200
+    adjustment.refresh_from_db()
+    assert adjustment.status == PointsAdjustment.Status.POSTED
+    assert points_balance(member=member)["available"] == 2010
