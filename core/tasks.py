@@ -51,3 +51,13 @@ def idempotency_purge() -> int:
     with job_run("core.idempotency_purge") as counts:
         counts["deleted"] += idempotency_records_purge()
     return counts["deleted"]
+
+
+@shared_task(name="core.webhooks_purge")
+def webhooks_purge() -> dict:
+    """Daily: delete finished webhook events, deliveries and attempts past retention."""
+    from . import webhooks
+
+    with job_run("core.webhooks_purge") as counts:
+        counts.update(webhooks.webhooks_purge())
+    return dict(counts)

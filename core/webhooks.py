@@ -452,3 +452,30 @@ def webhooks_sweep(*, batch_size: int = 500) -> dict[str, int]:
             webhooks_deliver.delay(pk)
     counts["deliveries_queued"] = len(due)
     return counts
+
+
+def webhooks_purge(*, older_than: timedelta | None = None, batch_size: int = 1000) -> dict[str, int]:
+    """Delete outbox events (with their deliveries and attempts) past retention.
+
+    Only events that were dispatched and whose deliveries are all finished (succeeded or
+    dead) go; WEBHOOK_RETENTION_DAYS (30) by default.
+    """
+    days = float(_setting("WEBHOOK_RETENTION_DAYS", 30))
+    cutoff = timezone.now() - (older_than if older_than is not None else timedelta(days=days))
+    open_statuses = [WebhookDelivery.Status.PENDING, WebhookDelivery.Status.FAILED]
+    counts = {"events": 0, "deliveries": 0, "attempts": 0}
+    last_pk = 0
+    while True:
+        pks = list(
+            OutboxEvent.objects.filter(pk__gt=last_pk, created_at__lt=cutoff, dispatched_at__isnull=False)
+            .exclude(deliveries__status__in=open_statuses)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not pks:
+            return counts
+        last_pk = pks[-1]
+        with transaction.atomic():
+            counts["attempts"] += WebhookAttempt.objects.filter(delivery__event_id__in=pks).delete()[0]
+            counts["deliveries"] += WebhookDelivery.objects.filter(event_id__in=pks).delete()[0]
+            counts["events"] += OutboxEvent.objects.filter(pk__in=pks).delete()[0]

@@ -294,3 +294,23 @@ def test_rotated_secret_signs_with_old_and_new_for_a_while(partner, django_captu
     signing.verify(new, second["headers"]["X-Signature"], second["body"])
     with pytest.raises(signing.SignatureMismatch):
         signing.verify(old, second["headers"]["X-Signature"], second["body"])
+
+
+def test_purge_keeps_recent_and_open_deliveries(partner, django_capture_on_commit_callbacks):
+    webhooks.webhook_endpoint_create(partner=partner, url="http://127.0.0.1:9/x", event_types=["*"])
+    events = [
+        emit(django_capture_on_commit_callbacks, type="points.earned", data={}, partner=partner)
+        for _ in range(3)
+    ]
+    for event in events:
+        webhooks.webhooks_dispatch_event(event_pk=event.pk)
+    old, old_open, recent = events
+    WebhookDelivery.objects.filter(event__in=[old, recent]).update(status="succeeded", next_attempt_at=None)
+    OutboxEvent.objects.filter(pk__in=[old.pk, old_open.pk]).update(
+        created_at=timezone.now() - timedelta(days=31)
+    )
+    from core.tasks import webhooks_purge
+
+    result = webhooks_purge()
+    assert result["events"] == 1 and result["deliveries"] == 1
+    assert set(OutboxEvent.objects.values_list("pk", flat=True)) == {old_open.pk, recent.pk}
