@@ -266,6 +266,94 @@ class MemberBenefitsApi(APIView):
         return Response(self.OutputSerializer(selectors.member_entitlements(member=m)).data)
 
 
+class QuoteDiscountOutput(serializers.Serializer):
+    source = serializers.ChoiceField(choices=["tier", "coupon", "points"])
+    code = serializers.CharField()
+    amount = MoneyField()
+    reason = serializers.CharField()
+
+
+class QuoteLineOutput(serializers.Serializer):
+    sku = serializers.CharField()
+    category = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = MoneyField()
+    list_total = MoneyField()
+    member_total = MoneyField()
+    member_discount = MoneyField()
+    coupon_discount = MoneyField()
+    points_deduction = MoneyField()
+    total = MoneyField()
+    discounts = QuoteDiscountOutput(many=True)
+
+
+class QuoteAppliedOutput(serializers.Serializer):
+    code = serializers.CharField()
+    template = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    discount = MoneyField()
+    shipping_discount = MoneyField()
+
+
+class QuoteNotAppliedOutput(serializers.Serializer):
+    code = serializers.CharField()
+    reason = serializers.CharField()
+    message = serializers.CharField()
+
+
+class QuoteCouponsOutput(serializers.Serializer):
+    applied = QuoteAppliedOutput(many=True)
+    not_applied = QuoteNotAppliedOutput(many=True)
+
+
+class QuoteShippingOutput(serializers.Serializer):
+    fee = MoneyField()
+    discount = MoneyField()
+    payable = MoneyField()
+    reason = serializers.CharField()
+
+
+class QuotePointsOutput(serializers.Serializer):
+    requested = serializers.IntegerField()
+    used = serializers.IntegerField()
+    deduction = MoneyField()
+    available = serializers.IntegerField()
+    max_usable = serializers.IntegerField()
+    max_deduction = MoneyField()
+    points_per_yuan = serializers.IntegerField()
+    max_order_ratio = serializers.CharField()
+    capped = serializers.BooleanField()
+
+
+class QuoteSummaryOutput(serializers.Serializer):
+    subtotal = MoneyField()
+    member_discount = MoneyField()
+    member_subtotal = MoneyField()
+    coupon_discount = MoneyField()
+    points_deduction = MoneyField()
+    goods_payable = MoneyField()
+    shipping_fee = MoneyField()
+    shipping_discount = MoneyField()
+    shipping_payable = MoneyField()
+    total_discount = MoneyField()
+    payable = MoneyField()
+
+
+class QuoteOutput(serializers.Serializer):
+    """The quote body as documented in the schema (built by pricing.quote_as_dict)."""
+
+    member = serializers.CharField()
+    currency = serializers.CharField()
+    tier = serializers.CharField(allow_null=True)
+    discount_rate = serializers.CharField()
+    lines = QuoteLineOutput(many=True)
+    coupons = QuoteCouponsOutput()
+    shipping = QuoteShippingOutput()
+    points = QuotePointsOutput()
+    summary = QuoteSummaryOutput()
+
+
 class CheckoutQuoteApi(APIView):
     required_scopes = ["coupons:read"]
 
@@ -283,7 +371,7 @@ class CheckoutQuoteApi(APIView):
     @extend_schema(
         summary="Best price for a member and a cart, line by line",
         request=InputSerializer,
-        responses=dict,
+        responses=QuoteOutput,
         tags=["checkout"],
     )
     def post(self, request):

@@ -286,3 +286,16 @@ def test_openapi_schema_includes_the_benefits_endpoints(client):
         "/api/v1/checkout/quote",
     ):
         assert path in paths, path
+
+
+def test_quote_body_matches_the_documented_schema(api_client):
+    from benefits.apis import QuoteLineOutput, QuoteOutput, QuoteSummaryOutput
+
+    member = make_member()
+    issue(make_template(threshold=Decimal("0")), member)
+    body = {"member": member.member_id, "items": [{"sku": "A", "quantity": 2, "unit_price": "9.99"}]}
+    q = api_client.post("/api/v1/checkout/quote", body, format="json").json()
+    assert set(q) == set(QuoteOutput().fields)
+    assert set(q["lines"][0]) == set(QuoteLineOutput().fields)
+    assert set(q["summary"]) == set(QuoteSummaryOutput().fields)
+    assert q["lines"][0]["discounts"][0]["source"] == "coupon"
