@@ -160,3 +160,49 @@ def test_activity_growth_respects_daily_cap_and_idempotency():
 def test_growth_for_amount_is_one_per_cny_rounded_down():
     assert selectors.growth_for_amount(amount=Decimal("199.99")) == 199
     assert selectors.growth_for_amount(amount=Decimal("-5")) == 0
+
+
+def test_frozen_member_earns_no_growth_but_refunds_still_apply():
+    from core.errors import ApplicationError
+    from members.services import member_freeze
+
+    member = make_member()
+    grow(member, 1200, source_id="before-freeze")
+    member_freeze(member=member, reason="risk review")
+    member.refresh_from_db()
+    with pytest.raises(ApplicationError) as exc:
+        grow(member, 100)
+    assert exc.value.code == "member_frozen"
+    assert (
+        growth_record_for_activity(
+            member=member, event_type="review", event_id="f1", occurred_at=timezone.now()
+        )
+        == 0
+    )
+    refund = growth_record(
+        member=member,
+        growth=-200,
+        spend=Decimal("-200.00"),
+        source_type="refund",
+        source_id="r-f",
+        occurred_at=timezone.now(),
+    )
+    assert refund is not None
+    assert MemberTier.objects.get(member=member).growth_total == 1000
+
+
+def test_bad_input_changes_nothing():
+    from core.errors import ApplicationError
+
+    member = make_member()
+    with pytest.raises(ApplicationError) as exc:
+        growth_record(
+            member=member,
+            growth=1.5,
+            spend=Decimal("1.234"),
+            source_type="",
+            source_id="x",
+            occurred_at=timezone.now().replace(tzinfo=None),
+        )
+    assert set(exc.value.errors) == {"growth", "spend", "source_type", "occurred_at"}
+    assert not GrowthEntry.objects.exists() and not MemberTier.objects.exists()

@@ -131,3 +131,21 @@ def test_override_wins_is_audited_and_expires():
     assert (last.from_tier.code, last.to_tier.code, last.source) == ("diamond", "silver", "override")
     tier_override_clear(member=member, actor=operator)  # nothing to clear: no new change
     assert TierChange.objects.filter(member=member, source="override").count() == 2
+
+
+def test_start_in_the_past_is_kept_but_not_an_already_ended_period():
+    member = make_member()
+    start = timezone.now() - timedelta(days=10)
+    sub, _ = subscription_purchase(
+        member=member, plan="plus_month", payment_reference="late-1", starts_at=start
+    )
+    assert sub.starts_at == start and sub.ends_at == start + timedelta(days=30)
+    with pytest.raises(ApplicationError) as exc:
+        subscription_purchase(
+            member=make_member(),
+            plan="plus_month",
+            payment_reference="late-2",
+            starts_at=timezone.now() - timedelta(days=31),
+        )
+    assert "starts_at" in exc.value.errors
+    assert not Subscription.objects.filter(payment_reference="late-2").exists()

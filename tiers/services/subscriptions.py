@@ -74,6 +74,11 @@ def subscription_purchase(
         ).aggregate(end=Max("ends_at"))["end"]
         if queued_end is not None and queued_end > start:
             start = queued_end
+        if start + timedelta(days=plan.duration_days) <= now:
+            raise ApplicationError(
+                "This period would already be over.",
+                errors={"starts_at": ["Too far in the past: the period would already have ended."]},
+            )
         try:
             with transaction.atomic():
                 sub = Subscription.objects.create(
