@@ -64,6 +64,12 @@ class ApiKeyForm(forms.ModelForm):
         self.fields["scopes"].choices = [(s, s) for s in KNOWN_SCOPES]
 
 
+class RotateForm(forms.Form):
+    grace_hours = forms.DecimalField(
+        min_value=0, max_value=24 * 30, decimal_places=2, help_text="How long the old keys keep working."
+    )
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     form = ApiKeyForm
@@ -155,20 +161,43 @@ class ApiKeyAdmin(admin.ModelAdmin):
         messages.success(request, f"Revoked {queryset.count()} key(s).")
 
     @admin.action(
-        description="Rotate selected keys (old keys keep working for the grace period)",
-        permissions=["change"],
+        description="Rotate selected keys (old keys keep working for a grace period)", permissions=["change"]
     )
     def rotate_keys(self, request, queryset):
+        from datetime import timedelta
+
+        from django.template.response import TemplateResponse
+
         from .services import api_key_rotate, rotation_grace_default
 
+        default_hours = rotation_grace_default().total_seconds() / 3600
+        form = RotateForm(
+            request.POST if "apply" in request.POST else None, initial={"grace_hours": default_hours}
+        )
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/core/apikey/rotate_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Rotate API keys",
+                    "opts": self.model._meta,
+                    "keys": list(queryset.select_related("partner").order_by("pk")),
+                    "form": form,
+                },
+            )
+        grace = timedelta(hours=float(form.cleaned_data["grace_hours"]))
         for api_key in queryset.select_related("partner").order_by("pk"):
             try:
-                new, raw = api_key_rotate(api_key=api_key, actor=request.user, request=request)
+                new, raw = api_key_rotate(
+                    api_key=api_key, grace_period=grace, actor=request.user, request=request
+                )
             except ApplicationError as exc:
                 messages.error(request, f"{api_key}: {exc.message}")
                 continue
             _show_once(request, f"New key for {new.partner.name} (replaces {api_key.prefix})", raw)
-        messages.info(request, f"Old keys stop working in {rotation_grace_default()}.")
+        messages.info(request, f"Old keys stop working in {grace}.")
+        return None
 
     @admin.action(description="Reset signing secret (and require signed requests)", permissions=["change"])
     def reset_signing_secret(self, request, queryset):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
@@ -54,14 +56,19 @@ def test_revoke_and_rotate_actions(operator_client):
     from core.services import api_key_create
 
     api_key, _ = api_key_create(partner_name="shop", scopes=["members:read"])
+    confirm = operator_client.post(
+        "/admin/core/apikey/", {"action": "rotate_keys", "_selected_action": [api_key.pk]}
+    )
+    assert confirm.status_code == 200 and b"grace_hours" in confirm.content
+    assert ApiKey.objects.count() == 1  # nothing rotated before confirmation
     response = operator_client.post(
         "/admin/core/apikey/",
-        {"action": "rotate_keys", "_selected_action": [api_key.pk]},
+        {"action": "rotate_keys", "_selected_action": [api_key.pk], "apply": "1", "grace_hours": "2"},
         follow=True,
     )
     assert any("New key for shop" in m for m in messages_of(response))
     api_key.refresh_from_db()
-    assert api_key.expires_at is not None and api_key.expires_at > timezone.now()
+    assert timezone.now() + timedelta(hours=1.9) < api_key.expires_at <= timezone.now() + timedelta(hours=2)
     operator_client.post("/admin/core/apikey/", {"action": "revoke_keys", "_selected_action": [api_key.pk]})
     api_key.refresh_from_db()
     assert api_key.revoked_at is not None
