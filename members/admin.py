@@ -471,13 +471,20 @@ class UserAdmin(DjangoUserAdmin):
         by_ext = ExternalIdentity.objects.filter(subject=term).values("member_id")
         return queryset.filter(nickname__startswith=term) | queryset.filter(pk__in=by_ext), False
 
+    def get_list_display(self, request):
+        """Decided per request: the admin instance is shared between threads."""
+        columns = list(super().get_list_display(request))
+        if _can_pii(request):
+            columns = [{"phone_display": "phone", "email_display": "email"}.get(c, c) for c in columns]
+        return columns
+
     @admin.display(description=_("phone"), ordering="phone")
     def phone_display(self, obj):
-        return obj.phone if getattr(self, "_pii", False) else mask_phone(obj.phone)
+        return mask_phone(obj.phone)
 
     @admin.display(description=_("email"), ordering="email")
     def email_display(self, obj):
-        return obj.email if getattr(self, "_pii", False) else mask_email(obj.email)
+        return mask_email(obj.email)
 
     @admin.display(description=_("referred by"))
     def referred_by_link(self, obj):
@@ -508,14 +515,6 @@ class UserAdmin(DjangoUserAdmin):
             if v
         ]
         return " · ".join(parts) or "—"
-
-    def changelist_view(self, request, extra_context=None):
-        self._pii = _can_pii(request)
-        return super().changelist_view(request, extra_context)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        self._pii = False  # the read-only display fields on the change page stay masked
-        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description=_("Freeze selected members (risk control)…"), permissions=["change"])
     def freeze_members(self, request, queryset):
@@ -698,7 +697,6 @@ class RealNameVerificationAdmin(ReviewAdmin):
         "reviewed_by",
         "reviewed_at",
         "created_at",
-        "unmasked",
     ]
     fields = readonly_fields
     exclude = ["name_encrypted", "id_number_encrypted", "id_number_hash"]
@@ -706,21 +704,34 @@ class RealNameVerificationAdmin(ReviewAdmin):
     def has_change_permission(self, request, obj=None):
         return request.user.has_perm("members.change_realnameverification")
 
-    @admin.display(description=_("unmasked (audited)"))
-    def unmasked(self, obj):
-        request = getattr(self, "_request", None)
-        if request is None or not _can_pii(request):
-            return _("Requires the “view personal data” permission.")
-        if request.GET.get("reveal") != "1":
-            return format_html(
-                '<a href="?reveal=1">{}</a>', _("Show name and ID number (the view is audited)")
-            )
-        data = services.realname_reveal(verification=obj, viewer=request.user, request=request)
-        return f"{data['name']} · {data['id_number']}"
+    def _unmasked_field(self, request):
+        """A read-only field bound to this request (never stored on the shared admin instance);
+        the same function object for the whole request, so the form factory can exclude it."""
+        cached = getattr(request, "_members_unmasked_field", None)
+        if cached is not None:
+            return cached
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        self._request = request
-        return super().change_view(request, object_id, form_url, extra_context)
+        def unmasked(obj):
+            if obj is None or not obj.pk or not _can_pii(request):
+                return _("Requires the “view personal data” permission.")
+            if not obj.id_number_encrypted:
+                return "—"
+            if request.GET.get("reveal") != "1":
+                return format_html(
+                    '<a href="?reveal=1">{}</a>', _("Show name and ID number (the view is audited)")
+                )
+            data = services.realname_reveal(verification=obj, viewer=request.user, request=request)
+            return f"{data['name']} · {data['id_number']}"
+
+        unmasked.short_description = _("unmasked (audited)")
+        request._members_unmasked_field = unmasked
+        return unmasked
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, self._unmasked_field(request)]
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
 
     @admin.action(description=_("Approve selected requests"))
     def approve(self, request, queryset):
