@@ -6,6 +6,8 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdmin
+
 from .forms import MemberTierOverrideForm
 from .models import (
     GrowthEntry,
@@ -19,17 +21,6 @@ from .models import (
     TierChange,
 )
 from .services import member_tier_reevaluate, subscription_cancel, tier_override_clear, tier_override_set
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Tier)

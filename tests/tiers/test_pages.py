@@ -122,3 +122,24 @@ def test_admin_pages_and_override(client):
     admin_tier_url = reverse("admin:tiers_tier_change", args=[Tier.objects.get(code="gold").pk])
     page = client.get(admin_tier_url)
     assert page.status_code == 200
+
+
+def test_jobs_are_scheduled_and_registered():
+    from django_celery_beat.models import PeriodicTask
+
+    from config.celery import app
+
+    names = set(PeriodicTask.objects.filter(task__startswith="tiers.").values_list("task", flat=True))
+    assert names == {"tiers.reevaluate", "tiers.expire_subscriptions"}
+    app.loader.import_default_modules()
+    assert {"tiers.reevaluate", "tiers.expire_subscriptions"} <= set(app.tasks)
+
+
+def test_member_tier_api_query_budget(make_api_client, django_assert_max_num_queries):
+    client = make_api_client(scopes=["members:read"])
+    member = make_member()
+    grow(member, 1200)
+    subscription_purchase(member=member, plan="plus_year", payment_reference="budget-1")
+    with django_assert_max_num_queries(12):
+        response = client.get(f"/api/v1/members/{member.member_id}/tier")
+    assert response.status_code == 200 and response.json()["paid_plan"]["plan"] == "plus_year"
