@@ -147,12 +147,20 @@ class OrderImportApi(APIView):
         order_id = serializers.CharField()
         status = serializers.ChoiceField(choices=["created", "duplicate", "rejected"])
         points_pending = serializers.IntegerField(required=False)
+        points_awarded = serializers.IntegerField(required=False)
         growth_value = serializers.IntegerField(required=False)
+        tier = serializers.CharField(required=False, allow_null=True)
+        code = serializers.CharField(required=False)
         errors = serializers.DictField(required=False)
+
+    class OutputSerializer(serializers.Serializer):
+        results = serializers.ListField(child=serializers.DictField())
+        summary = serializers.DictField(child=serializers.IntegerField())
 
     @extend_schema(
         summary="Import historical orders",
         request=InputSerializer,
+        responses={200: OutputSerializer},
         tags=["orders"],
     )
     def post(self, request):
@@ -202,7 +210,16 @@ class EventsIngestApi(APIView):
         occurred_at = serializers.DateTimeField()
         properties = serializers.DictField(required=False, default=dict)
 
-    @extend_schema(summary="Send behaviour events", request=EventSerializer(many=True), tags=["events"])
+    class OutputSerializer(serializers.Serializer):
+        results = serializers.ListField(child=serializers.DictField())
+        summary = serializers.DictField(child=serializers.IntegerField())
+
+    @extend_schema(
+        summary="Send behaviour events",
+        request=EventSerializer(many=True),
+        responses={200: OutputSerializer},
+        tags=["events"],
+    )
     def post(self, request):
         payload = request.data.get("events") if isinstance(request.data, dict) else request.data
         if not isinstance(payload, list) or not payload:
