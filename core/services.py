@@ -14,7 +14,7 @@ from .api.auth import KEY_PREFIX, hash_key
 from .errors import ApplicationError
 from .ids import random_string
 from .lock_objects import api_key_lock
-from .models import ApiKey, AuditLog, IdempotencyRecord, Partner
+from .models import ApiKey, AuditLog, IdempotencyRecord, JobRun, Partner
 
 KNOWN_SCOPES = [
     "members:read",
@@ -306,3 +306,20 @@ def audit_log_record(
         request_id=request_id,
         note=note,
     )
+
+
+def job_runs_purge(*, older_than: timedelta | None = None, batch_size: int = 1000) -> int:
+    """Delete finished JobRun rows past retention (JOB_RUN_RETENTION_DAYS, default 90)."""
+    days = float(getattr(settings, "JOB_RUN_RETENTION_DAYS", 90))
+    cutoff = timezone.now() - (older_than if older_than is not None else timedelta(days=days))
+    deleted = 0
+    while True:
+        pks = list(
+            JobRun.objects.filter(started_at__lt=cutoff)
+            .exclude(status=JobRun.Status.RUNNING)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not pks:
+            return deleted
+        deleted += JobRun.objects.filter(pk__in=pks).delete()[0]

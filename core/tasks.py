@@ -61,3 +61,13 @@ def webhooks_purge() -> dict:
     with job_run("core.webhooks_purge") as counts:
         counts.update(webhooks.webhooks_purge())
     return dict(counts)
+
+
+@shared_task(name="core.job_runs_purge")
+def job_runs_purge() -> int:
+    """Daily: delete JobRun rows past retention (the minute sweep writes 1,440 a day)."""
+    from .services import job_runs_purge as purge
+
+    with job_run("core.job_runs_purge") as counts:
+        counts["deleted"] += purge()
+    return counts["deleted"]

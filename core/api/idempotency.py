@@ -40,6 +40,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.response import Response
 
 from core.errors import ApplicationError, Conflict, ErrorCode
@@ -163,7 +164,9 @@ def idempotent(required: bool = False) -> Callable:
                     )
                 return method(view, request, *args, **kwargs)
             _validate_key(key)
-            partner = request.user.partner
+            partner = getattr(request.user, "partner", None)
+            if partner is None:
+                raise NotAuthenticated()
             record, replay = _claim(partner, key, request, request_fingerprint(request))
             if replay is not None:
                 return replay

@@ -185,3 +185,15 @@ def test_concurrent_duplicates_post_exactly_once(platform_urls, make_api_client,
             assert body["code"] == "request_in_progress"
     # Once finished, everyone gets the stored answer.
     assert post(client, posting_body, key="concurrent")["Idempotent-Replayed"] == "true"
+
+
+def test_job_runs_purge_keeps_recent_and_running(db):
+    from core.models import JobRun
+    from core.tasks import job_runs_purge
+
+    old = JobRun.objects.create(name="x", status="succeeded", started_at=timezone.now() - timedelta(days=91))
+    stuck = JobRun.objects.create(name="y", status="running", started_at=timezone.now() - timedelta(days=91))
+    recent = JobRun.objects.create(name="z", status="failed")
+    assert job_runs_purge() == 1
+    assert not JobRun.objects.filter(pk=old.pk).exists()
+    assert JobRun.objects.filter(pk__in=[stuck.pk, recent.pk]).count() == 2
