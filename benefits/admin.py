@@ -27,7 +27,7 @@ from .models import (
     TrialProduct,
     TrialReport,
 )
-from .services.coupons import describe_template
+from .presentation import describe_template
 from .services.issuance import bulk_members_queryset
 
 

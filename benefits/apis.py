@@ -18,7 +18,7 @@ from members.selectors import member_resolve
 
 from . import pricing, selectors, services
 from .models import Coupon, CouponTemplate
-from .services.coupons import describe_template
+from .presentation import describe_template
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 

@@ -12,7 +12,7 @@ class BenefitsConfig(AppConfig):
         from points.rewards import register_fulfiller
 
         from . import fulfilment, seed, views
-        from .services.coupons import on_member_closed
+        from .services.expiry import on_member_closed
 
         registry.register_home_panel(
             "coupons", template="benefits/panels/coupons.html", context=views.home_panel_context, order=30

@@ -13,7 +13,7 @@ from core.errors import ApplicationError, NotFound
 
 from . import pricing, upstream
 from .models import Benefit, Coupon, CouponTemplate, TrialApplication, TrialProduct
-from .services.coupons import coupon_offer
+from .offers import coupon_offer
 
 WALLET_STATUSES = ("available", "redeemed", "expired", "revoked")
 

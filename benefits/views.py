@@ -16,7 +16,7 @@ from core.errors import ApplicationError, NotFound
 from . import selectors, services
 from .forms import TrialApplyForm, TrialReportForm
 from .models import TrialProduct
-from .services.coupons import describe_template
+from .presentation import describe_template
 
 WALLET_TABS = {"available": "available", "used": "redeemed", "expired": "expired"}
 PAGE_SIZE = 20

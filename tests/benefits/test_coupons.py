@@ -270,7 +270,7 @@ def test_closing_an_account_revokes_its_available_coupons():
 def test_template_descriptions_in_both_languages():
     from django.utils import translation
 
-    from benefits.services.coupons import describe_template
+    from benefits.presentation import describe_template
 
     pct = make_template(
         kind="percent_off", rate=Decimal("0.850"), cap=Decimal("30.00"), threshold=Decimal("0")
