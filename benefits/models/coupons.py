@@ -1,12 +1,4 @@
-"""Benefits: the benefit catalogue, coupon templates and issued coupons, tier coupon
-entitlements, bulk issues, and the free-trial centre (试用中心).
-
-Design (after django-oscar's offer/voucher, kept small): a CouponTemplate is the
-condition (threshold, scope) and the benefit (kind + amount/rate/cap) in one row; issued
-Coupons are the vouchers with their own validity; `benefits.pricing` maps each kind to a
-strategy and applies the best combination to a cart; the template's stock and per-member
-limit are the usage limits, enforced under a row lock on the template.
-"""
+"""Coupon templates, issued coupons and their history, tier entitlements, bulk issues."""
 
 from __future__ import annotations
 
@@ -16,7 +8,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.ids import new_code, new_public_id
@@ -28,47 +19,6 @@ def new_template_id() -> str:
 
 def new_coupon_code() -> str:
     return new_code(12)
-
-
-class Benefit(models.Model):
-    """One entitlement in the catalogue; tiers and paid plans refer to it by `code`."""
-
-    class Kind(models.TextChoices):
-        PRICE = "price", _("Price")
-        SHIPPING = "shipping", _("Shipping")
-        SERVICE = "service", _("Service")
-        GIFT = "gift", _("Gift")
-        EVENT = "event", _("Event")
-        ACCESS = "access", _("Access")
-        TRIAL = "trial", _("Trial")
-        OTHER = "other", _("Other")
-
-    code = models.SlugField(_("code"), max_length=50, unique=True)
-    name_en = models.CharField(_("name (English)"), max_length=100)
-    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
-    description_en = models.TextField(_("description (English)"), blank=True)
-    description_zh = models.TextField(_("description (Chinese)"), blank=True)
-    icon = models.CharField(_("icon"), max_length=8, blank=True, help_text=_("An emoji."))
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.OTHER)
-    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
-    is_active = models.BooleanField(_("active"), default=True)
-
-    class Meta:
-        ordering = ["sort_order", "code"]
-        verbose_name = _("benefit")
-        verbose_name_plural = _("benefits")
-
-    def __str__(self) -> str:
-        return f"{self.icon} {self.name_zh} / {self.name_en}".strip()
-
-    @property
-    def name(self) -> str:
-        return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
-
-    @property
-    def description(self) -> str:
-        zh = (get_language() or "").startswith("zh")
-        return (self.description_zh if zh else self.description_en) or self.description_en
 
 
 class CouponTemplate(models.Model):
@@ -436,95 +386,3 @@ class CouponBulkIssue(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.template.code} ({self.state})"
-
-
-class TrialProduct(models.Model):
-    """A free-trial offer (试用): members apply in a window, some are selected, they report."""
-
-    name = models.CharField(_("name"), max_length=100)
-    sku = models.CharField(_("SKU"), max_length=64)
-    description = models.TextField(_("description"), blank=True)
-    quantity = models.PositiveIntegerField(_("quantity"))
-    apply_from = models.DateTimeField(_("applications open"))
-    apply_until = models.DateTimeField(_("applications close"))
-    report_points = models.PositiveIntegerField(_("points for a report"), default=0)
-    tier_codes = models.JSONField(
-        _("tier codes"), default=list, blank=True, help_text=_("Empty = every tier.")
-    )
-    is_active = models.BooleanField(_("active"), default=True)
-    drawn_at = models.DateTimeField(_("drawn at"), null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-apply_from", "-id"]
-        verbose_name = _("trial product")
-        verbose_name_plural = _("trial products")
-        constraints = [
-            models.CheckConstraint(condition=Q(apply_until__gt=F("apply_from")), name="trial_apply_window"),
-            models.CheckConstraint(condition=Q(quantity__gte=1), name="trial_quantity_gte_1"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        if self.apply_from and self.apply_until and self.apply_until <= self.apply_from:
-            raise ValidationError({"apply_until": _("Applications must close after they open.")})
-        if not isinstance(self.tier_codes, list) or not all(isinstance(c, str) for c in self.tier_codes):
-            raise ValidationError({"tier_codes": _("A list of strings.")})
-
-    def is_open(self, now=None) -> bool:
-        now = now or timezone.now()
-        return self.is_active and self.apply_from <= now < self.apply_until
-
-
-class TrialApplication(models.Model):
-    class Status(models.TextChoices):
-        APPLIED = "applied", _("Applied")
-        SELECTED = "selected", _("Selected")
-        NOT_SELECTED = "not_selected", _("Not selected")
-        REPORTED = "reported", _("Reported")
-
-    product = models.ForeignKey(TrialProduct, on_delete=models.CASCADE, related_name="applications")
-    member = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trial_applications"
-    )
-    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.APPLIED)
-    reason = models.CharField(_("why I want to try it"), max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    decided_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = _("trial application")
-        verbose_name_plural = _("trial applications")
-        constraints = [
-            models.UniqueConstraint(fields=["product", "member"], name="uniq_trial_application"),
-        ]
-        indexes = [models.Index(fields=["product", "status"], name="trial_app_status_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.product} · {self.member}"
-
-
-class TrialReport(models.Model):
-    application = models.OneToOneField(TrialApplication, on_delete=models.CASCADE, related_name="report")
-    text = models.TextField(_("report"))
-    rating = models.PositiveSmallIntegerField(_("rating"))
-    points_awarded = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = _("trial report")
-        verbose_name_plural = _("trial reports")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(rating__gte=1) & Q(rating__lte=5), name="trial_report_rating_1_5"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.application} ★{self.rating}"
