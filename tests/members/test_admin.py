@@ -160,3 +160,19 @@ def test_review_queues_and_tickets_load(client, superuser, member):
     ):
         assert client.get(reverse(name)).status_code == 200, name
         assert client.get(reverse(name) + "?q=" + member.member_id).status_code == 200, name
+
+
+@pytest.mark.postgres
+def test_large_filtered_lists_use_the_planner_estimate(client, superuser, many_members, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from members.admin import LargeTablePaginator
+
+    monkeypatch.setattr(LargeTablePaginator, "ESTIMATE_ABOVE", 1)
+    client.force_login(superuser)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse(CHANGELIST) + "?status__exact=active")
+    assert response.status_code == 200
+    assert not [q for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert any(q["sql"].startswith("EXPLAIN") for q in ctx.captured_queries)

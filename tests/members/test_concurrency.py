@@ -41,7 +41,9 @@ def test_a_code_is_used_once_under_concurrency():
 
 
 def test_only_one_send_per_minute_under_concurrency():
-    results = _race(lambda: code_issue(channel="sms", target=PHONE, purpose="login", ip="1.1.1.1", send=False))
+    results = _race(
+        lambda: code_issue(channel="sms", target=PHONE, purpose="login", ip="1.1.1.1", send=False)
+    )
     assert [r for r, _ in results].count("ok") == 1
     assert VerificationCode.objects.count() == 1
     assert ThrottleBucket.objects.get(key="code:ip:1.1.1.1:hour").count == 1
