@@ -618,6 +618,8 @@ def privacy(request: HttpRequest) -> HttpResponse:
                 )
                 messages.success(request, _("We sent a 6-digit code. It is valid for 5 minutes."))
             except ApplicationError as exc:
+                form = CloseAccountForm(request.POST)
+                form.errors.clear()
                 apply_errors(form, exc)
         else:
             form = CloseAccountForm(request.POST)

@@ -115,3 +115,10 @@ def test_close_needs_a_proof(member):
     with pytest.raises(ApplicationError):
         member_close(member=member, sms_code="123456")
     assert User.objects.get(pk=member.pk).status == "active"
+
+
+def test_sms_code_for_closure_needs_a_phone(client):
+    user = User.objects.create_user(email="only-mail@example.com", password="Str0ng-pass-9")
+    client.force_login(user)
+    response = client.post(reverse("members:privacy"), {"action": "send"})
+    assert response.status_code == 200 and "code" in response.context["form"].errors
