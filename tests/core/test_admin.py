@@ -149,3 +149,23 @@ def test_audit_log_cannot_be_edited_or_deleted(operator_client):
     )
     log.refresh_from_db()
     assert log.note == "original"
+
+
+def test_changelists_do_not_grow_queries_with_rows(operator_client, django_assert_max_num_queries):
+    from core.services import api_key_create
+    from core.webhooks import webhook_endpoint_create
+
+    partner = Partner.objects.create(name="shop")
+    webhook_endpoint_create(partner=partner, url="https://shop.test/h", event_types=["*"])
+    for i in range(15):
+        api_key_create(partner_name=f"p{i}", scopes=["members:read"])
+        event = outbox_emit(type="member.created", data={}, partner=partner)
+        webhooks_dispatch_event(event_pk=event.pk)
+    for url in (
+        "/admin/core/apikey/",
+        "/admin/core/webhookdelivery/",
+        "/admin/core/outboxevent/",
+        "/admin/core/auditlog/",
+    ):
+        with django_assert_max_num_queries(12):
+            assert operator_client.get(url).status_code == 200
