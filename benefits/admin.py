@@ -298,10 +298,8 @@ class CouponBulkIssueAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Resume / run again (idempotent)"), permissions=["change"])
     def resume(self, request, queryset):
-        from .tasks import bulk_issue
-
-        for bulk in queryset.exclude(state=CouponBulkIssue.State.DONE):
-            bulk_issue.delay(bulk.pk)
+        for bulk in queryset:
+            services.coupon_bulk_issue_resume(bulk=bulk, actor=request.user)
         self.message_user(request, _("Queued."), messages.SUCCESS)
 
 

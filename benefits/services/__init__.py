@@ -2,7 +2,12 @@
 
 from .coupons import coupon_issue, coupon_issue_many, coupon_template_create
 from .expiry import coupons_expire_due, coupons_remind_expiring, coupons_revoke_for_member
-from .issuance import coupon_bulk_issue_create, coupon_bulk_issue_run, tier_coupons_issue
+from .issuance import (
+    coupon_bulk_issue_create,
+    coupon_bulk_issue_resume,
+    coupon_bulk_issue_run,
+    tier_coupons_issue,
+)
 from .redemption import coupon_redeem, coupon_release, coupon_revoke
 from .trials import (
     trial_applications_decide,
@@ -15,6 +20,7 @@ from .trials import (
 
 __all__ = [
     "coupon_bulk_issue_create",
+    "coupon_bulk_issue_resume",
     "coupon_bulk_issue_run",
     "coupon_issue",
     "coupon_issue_many",

@@ -97,6 +97,27 @@ def coupon_bulk_issue_create(
     return bulk
 
 
+def coupon_bulk_issue_resume(*, bulk: CouponBulkIssue, actor=None) -> bool:
+    """Queue an unfinished bulk issue again (after a crash); it continues from its cursor."""
+    if bulk.state == CouponBulkIssue.State.DONE:
+        return False
+    audit_log_record(
+        action="coupon.bulk_issue_resume",
+        actor_type="operator",
+        actor_user=actor,
+        target_type="benefits.couponbulkissue",
+        target_id=str(bulk.pk),
+    )
+
+    def enqueue_rollback_unsafe() -> None:
+        from ..tasks import bulk_issue
+
+        bulk_issue.delay(bulk.pk)
+
+    transaction.on_commit(enqueue_rollback_unsafe)
+    return True
+
+
 def coupon_bulk_issue_run(*, bulk_id: int, chunk_size: int = CHUNK) -> CouponBulkIssue:
     """Run (or resume) a bulk issue from its cursor. One coupon per member (source key
     `bulk:<id>`), so resuming never issues twice."""

@@ -158,3 +158,19 @@ def test_admin_bulk_issue_form_creates_a_job(admin_client, django_capture_on_com
     assert response.status_code == 302
     bulk = CouponBulkIssue.objects.get()
     assert bulk.filters == {"status": ["active"], "channel": ["app", "web"]} and queued == [bulk.pk]
+
+
+def test_admin_resume_action_requeues_unfinished_bulk_issues(
+    admin_client, django_capture_on_commit_callbacks, monkeypatch
+):
+    from benefits import tasks
+    from benefits.services import coupon_bulk_issue_create
+
+    queued = []
+    monkeypatch.setattr(tasks.bulk_issue, "delay", lambda pk: queued.append(pk))
+    bulk = coupon_bulk_issue_create(template=make_template(), filters={}, enqueue=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/benefits/couponbulkissue/", {"action": "resume", "_selected_action": [bulk.pk]}
+        )
+    assert response.status_code == 302 and queued == [bulk.pk]
