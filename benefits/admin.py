@@ -303,18 +303,6 @@ class CouponBulkIssueAdmin(admin.ModelAdmin):
         self.message_user(request, _("Queued."), messages.SUCCESS)
 
 
-class TrialApplicationInline(admin.TabularInline):
-    model = TrialApplication
-    extra = 0
-    fields = ("member", "status", "reason", "created_at")
-    readonly_fields = fields
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(TrialProduct)
 class TrialProductAdmin(admin.ModelAdmin):
     list_display = (
@@ -331,7 +319,6 @@ class TrialProductAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("name", "sku")
     readonly_fields = ("drawn_at", "created_at")
-    inlines = [TrialApplicationInline]
     actions = ["draw"]
 
     def get_queryset(self, request):
@@ -346,7 +333,9 @@ class TrialProductAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("applications"), ordering="n_apps")
     def applications(self, obj):
-        return obj.n_apps
+        # A popular trial has thousands of applicants: link to the filtered list instead of an inline.
+        url = reverse("admin:benefits_trialapplication_changelist") + f"?product__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, obj.n_apps)
 
     @admin.display(description=_("selected"), ordering="n_selected")
     def selected(self, obj):
@@ -368,6 +357,7 @@ class TrialApplicationAdmin(admin.ModelAdmin):
     list_display = ("product", "member", "status", "created_at", "decided_at")
     list_filter = ("status", "product")
     search_fields = ("member__member_id", "member__phone", "member__email", "product__name")
+    raw_id_fields = ("member",)
     list_select_related = ("product", "member")
     readonly_fields = ("product", "member", "reason", "status", "created_at", "decided_at")
     actions = ["select", "reject"]
