@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -166,24 +167,33 @@ def member_register_by_email(
     ip: str | None = None,
     confirm_url_base: str = "",
 ) -> User:
-    """Create an inactive account and email a confirmation link; the link activates it.
+    """Create an inactive account and email a confirmation link; the link activates it and
+    sets the password chosen with it.
 
-    Registering again with an address whose account was never confirmed replaces the
-    password and sends a new link (so nobody can squat an address they do not own).
+    Registering again with an address whose account was never confirmed sends a new link
+    (so nobody can squat an address they do not own).
     """
     source = source or SourceInfo()
     email = normalise_email(email)
     referrer = referrer_resolve(referral_code)
     with transaction.atomic():
         member = User.objects.select_for_update().filter(email=email).first()
-        if member is not None and (member.is_active or member.email_verified_at):
+        pending = (
+            member is not None
+            and not member.is_active
+            and member.email_verified_at is None
+            and member.last_login is None
+            and not member.is_staff
+            and member.status == User.Status.ACTIVE
+        )
+        if member is not None and not pending:
             raise _field_error(
                 "email", _("This email address is already registered: log in instead."), code="email_taken"
             )
         if member is None:
             member = User.objects.create_user(
                 email=email,
-                password=password,
+                password=None,  # set from the link when it is opened
                 nickname=nickname[:50],
                 channel=(source.channel or "web")[:30],
                 referred_by=referrer,
@@ -191,13 +201,17 @@ def member_register_by_email(
             )
             _record_source(member=member, source=source, referral_code=referral_code)
         else:
-            member.set_password(password)
             member.nickname = nickname[:50] or member.nickname
             member.referred_by = referrer or member.referred_by
-            member.save(update_fields=["password", "nickname", "referred_by"])
+            member.save(update_fields=["nickname", "referred_by"])
         consent_record(member=member, consent=consent)
+        # The password travels (hashed) with this link: whoever registers the address again
+        # cannot change the password that the owner's own link will set.
         issued = link_issue(
-            email=email, purpose=VerificationCode.Purpose.REGISTER, ip=ip, data={"member": member.pk}
+            email=email,
+            purpose=VerificationCode.Purpose.REGISTER,
+            ip=ip,
+            data={"member": member.pk, "password": make_password(password)},
         )
         link = confirm_url_base + reverse("members:register_confirm", args=[issued.secret])
         subject = _("Confirm your Memberhub account")
@@ -218,7 +232,11 @@ def member_confirm_email(*, token: str) -> User:
         first_time = not member.is_active
         member.is_active = True
         member.email_verified_at = member.email_verified_at or timezone.now()
-        member.save(update_fields=["is_active", "email_verified_at"])
+        fields = ["is_active", "email_verified_at"]
+        if first_time and row.data.get("password"):
+            member.password = row.data["password"]
+            fields.append("password")
+        member.save(update_fields=fields)
         member_verification_level_refresh(member=member)
         if first_time:
             _announce_registration(member=member)

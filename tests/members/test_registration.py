@@ -241,3 +241,38 @@ def test_member_pages_render_in_english_and_chinese(client, member):
         "members:password_reset_sms",
     ):
         assert client.get(reverse(name), HTTP_ACCEPT_LANGUAGE="en").status_code == 200, name
+
+
+def test_someone_else_registering_the_address_cannot_choose_its_password(
+    client, django_capture_on_commit_callbacks
+):
+    from members.models import ThrottleBucket
+
+    url = reverse("members:register_email")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            url,
+            {
+                "email": "v@example.com",
+                "password1": "Own3r-pass-9",
+                "password2": "Own3r-pass-9",
+                "agree": "on",
+            },
+        )
+    owner_link = re.search(r"http://testserver(\S+)", mail.outbox[-1].body).group(1)
+    ThrottleBucket.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            url,
+            {
+                "email": "v@example.com",
+                "password1": "Att4cker-pass",
+                "password2": "Att4cker-pass",
+                "agree": "on",
+            },
+        )
+    assert User.objects.filter(email="v@example.com").count() == 1
+    client.post(owner_link)
+    client.logout()
+    assert client.login(username="v@example.com", password="Own3r-pass-9")
+    assert not client.login(username="v@example.com", password="Att4cker-pass")
