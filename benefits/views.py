@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError, NotFound
 
-from . import selectors, services
+from . import selectors, services, upstream
 from .forms import TrialApplyForm, TrialReportForm
 from .models import TrialProduct
 from .presentation import describe_template
@@ -74,7 +74,12 @@ def coupon_detail(request: HttpRequest, code: str) -> HttpResponse:
 def trial_centre(request: HttpRequest) -> HttpResponse:
     applications = list(selectors.trial_applications_of(member=request.user))
     applied = {a.product_id for a in applications}
-    trials = [{"product": p, "applied": p.pk in applied} for p in selectors.trials_open()]
+    products = list(selectors.trials_open())
+    tier_code = upstream.member_tier_code(request.user) if any(p.tier_codes for p in products) else None
+    trials = [
+        {"product": p, "applied": p.pk in applied, "eligible": not p.tier_codes or tier_code in p.tier_codes}
+        for p in products
+    ]
     return render(
         request,
         "benefits/trials.html",

@@ -174,3 +174,18 @@ def test_admin_resume_action_requeues_unfinished_bulk_issues(
             "/admin/benefits/couponbulkissue/", {"action": "resume", "_selected_action": [bulk.pk]}
         )
     assert response.status_code == 302 and queued == [bulk.pk]
+
+
+def test_trials_for_other_tiers_show_no_apply_button(member_client):
+    now = timezone.now()
+    trial_product_create(
+        name="Gold tea",
+        sku="GT",
+        quantity=1,
+        apply_from=now - timedelta(days=1),
+        apply_until=now + timedelta(days=1),
+        tier_codes=["gold"],
+    )
+    page = member_client.get("/benefits/trials/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Gold tea" in page and "For other member tiers" in page and "trial_apply" not in page
+    assert "/apply/" not in page
