@@ -137,8 +137,3 @@ def member_id_for_contact(*, channel: str, target: str) -> str | None:
         .values_list("member_id", flat=True)
         .first()
     )
-
-
-def member_for_login(*, phone: str):
-    """The active, not closed account using this phone number (SMS-code log-in)."""
-    return User.objects.filter(phone=phone, is_active=True).exclude(status="closed").first()

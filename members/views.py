@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -42,6 +43,16 @@ from .models import Ticket, User, VerificationCode
 SOURCE_SESSION_KEY = "mh_registration_source"
 SOURCE_PARAMS = ("utm_source", "utm_medium", "utm_campaign", "channel", "store_id")
 LOGIN_BACKEND = "members.backends.PhoneOrEmailBackend"
+
+
+def _safe_next(request: HttpRequest) -> str | None:
+    """The `next` URL of the form if it stays on this site (no open redirects)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -261,27 +272,15 @@ def login_sms(request: HttpRequest) -> HttpResponse:
         else:
             form = SmsLoginForm(request.POST)
             if form.is_valid():
-                phone = form.cleaned_data["phone"]
                 try:
-                    services.code_verify(
-                        channel=VerificationCode.Channel.SMS,
-                        target=phone,
-                        purpose=VerificationCode.Purpose.LOGIN,
-                        code=form.cleaned_data["code"],
+                    member = services.member_login_by_code(
+                        phone=form.cleaned_data["phone"], code=form.cleaned_data["code"]
                     )
                 except ApplicationError as exc:
                     apply_errors(form, exc)
                 else:
-                    member = (
-                        User.objects.filter(phone=phone, is_active=True)
-                        .exclude(status=User.Status.CLOSED)
-                        .first()
-                    )
-                    if member is None:
-                        form.add_error("phone", _("No account uses this number: register first."))
-                    else:
-                        login(request, member, backend=LOGIN_BACKEND)
-                        return redirect(request.POST.get("next") or "members:home")
+                    login(request, member, backend=LOGIN_BACKEND)
+                    return redirect(_safe_next(request) or "members:home")
     return render(request, "members/login_sms.html", {"form": form})
 
 
@@ -503,7 +502,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 def inbox_mark_read(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     services.notification_mark_read(member=request.user, notification_id=pk)
-    return redirect(request.POST.get("next") or reverse("members:inbox"))
+    return redirect(_safe_next(request) or reverse("members:inbox"))
 
 
 # --- feedback -----------------------------------------------------------------------------

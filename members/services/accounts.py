@@ -457,6 +457,25 @@ def member_unfreeze(*, member: User, reason: str = "", actor=None, request=None)
     return member
 
 
+def member_login_by_code(*, phone: str, code: str) -> User:
+    """Check an SMS log-in code and return the account; the number counts as verified."""
+    phone = normalise_phone(phone)
+    code_verify(
+        channel=VerificationCode.Channel.SMS, target=phone, purpose=VerificationCode.Purpose.LOGIN, code=code
+    )
+    member = User.objects.filter(phone=phone, is_active=True).exclude(status=User.Status.CLOSED).first()
+    if member is None:
+        raise _field_error(
+            "phone", _("No account uses this number: register first."), code="member_not_found"
+        )
+    if member.phone_verified_at is None:
+        member.phone_verified_at = timezone.now()
+        User.objects.filter(pk=member.pk).update(phone_verified_at=member.phone_verified_at)
+        _contact_verified(member=member)
+        _profile_completion_check(member=member)
+    return member
+
+
 def member_password_set_by_code(*, phone: str, code: str, password: str) -> User:
     """Reset a password with an SMS code (purpose reset) — for members without an email."""
     phone = normalise_phone(phone)

@@ -276,3 +276,22 @@ def test_someone_else_registering_the_address_cannot_choose_its_password(
     client.logout()
     assert client.login(username="v@example.com", password="Own3r-pass-9")
     assert not client.login(username="v@example.com", password="Att4cker-pass")
+
+
+def test_sms_login_does_not_redirect_off_site(client, member, send_code):
+    url = reverse("members:login_sms")
+    code = send_code(url, member.phone)
+    response = client.post(
+        url, {"action": "login", "phone": member.phone, "code": code, "next": "https://evil.example/"}
+    )
+    assert response.status_code == 302 and response.url == reverse("members:home")
+
+
+def test_sms_login_verifies_a_partner_given_phone(client, send_code, published):
+    user = User.objects.create_user(phone="13755556666")
+    assert user.phone_verified_at is None
+    code = send_code(reverse("members:login_sms"), "13755556666")
+    client.post(reverse("members:login_sms"), {"action": "login", "phone": "13755556666", "code": code})
+    user.refresh_from_db()
+    assert user.phone_verified_at and user.verification_level == "contact"
+    assert ("member_verified", "contact") in [(n, p.get("level")) for n, p in published]
