@@ -64,7 +64,8 @@ def coupon_redeem(
 
     Idempotent per order: the same order again returns the first result; another order is
     409 coupon_already_redeemed. With `items`, scope and threshold are checked on the
-    eligible items; with `channel` / `store_id`, those scopes too."""
+    eligible items (without them `amount` is taken as the eligible amount); a coupon limited
+    to channels or stores needs `channel` / `store_id`."""
     now = now or timezone.now()
     order_id = (order_id or "").strip()
     if not order_id:
@@ -88,13 +89,16 @@ def coupon_redeem(
         if coupon.status == Coupon.Status.EXPIRED or now >= coupon.valid_until:
             raise Conflict("This coupon has expired.", code=ErrorCode.COUPON_EXPIRED)
         offer = coupon_offer(coupon)
+        missing = {}
+        if offer.channels and not channel:
+            missing["channel"] = ["This coupon is limited to some channels: say which one the order is from."]
+        if offer.stores and not store_id:
+            missing["store_id"] = ["This coupon is limited to some stores: say which one the order is from."]
+        if missing:
+            raise ApplicationError("The coupon's scope needs more about the order.", errors=missing)
         lines = list(items) if items else [pricing.CartLine("", "", 1, amount)]
-        if not items:  # without items only the amount and the given channel/store are checked
+        if not items:  # without items, `amount` is taken as the eligible amount
             offer = _without_line_scope(offer)
-        if not channel:
-            offer = _replace(offer, channels=())
-        if not store_id:
-            offer = _replace(offer, stores=())
         tier_code = None
         if offer.tier_codes:
             from ..upstream import member_tier_code

@@ -310,3 +310,14 @@ def test_monthly_entitlement_needs_a_template_without_member_limit():
     with pytest.raises(ValidationError) as exc:
         entitlement.full_clean()
     assert "template" in exc.value.message_dict
+
+
+def test_redeem_of_a_channel_or_store_coupon_needs_the_channel_or_store():
+    coupon = issue(make_template(threshold=Decimal("0"), channels=["app"], stores=["sh-01"]), make_member())
+    with pytest.raises(ApplicationError) as exc:
+        coupon_redeem(code=coupon.code, order_id="o1", amount=Decimal("10.00"))
+    assert set(exc.value.errors) == {"channel", "store_id"}
+    result = coupon_redeem(
+        code=coupon.code, order_id="o1", amount=Decimal("10.00"), channel="app", store_id="sh-01"
+    )
+    assert result.discount == Decimal("10.00")
