@@ -232,12 +232,16 @@ class MemberKindFilter(admin.SimpleListFilter):
 
 
 class ExternalIdentityInline(admin.TabularInline):
+    """Read-only: identities are bound through the API (member_identity_bind)."""
+
     model = ExternalIdentity
     extra = 0
+    can_delete = False
     fields = ["provider", "subject", "partner", "created_at"]
-    readonly_fields = ["created_at"]
-    autocomplete_fields: list[str] = []
-    raw_id_fields = ["partner"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class RealNameInline(admin.TabularInline):
@@ -542,10 +546,25 @@ class UserAdmin(DjangoUserAdmin):
         return _status_action(self, request, queryset, freeze=False)
 
     def save_model(self, request, obj, form, change):
-        if change and not _can_pii(request):
-            form.cleaned_data.pop("email", None)
-            form.cleaned_data.pop("phone", None)
+        """Account fields save as usual; profile changes then go through the profile service
+        (operator audit row, profile-completed event)."""
+        profile_changes = {}
+        if change:
+            profile_changes = {
+                name: form.cleaned_data[name] for name in form.changed_data if name in services.PROFILE_FIELDS
+            }
+            if profile_changes:
+                original = User.objects.get(pk=obj.pk)
+                for name in profile_changes:
+                    setattr(obj, name, getattr(original, name))
         super().save_model(request, obj, form, change)
+        if profile_changes:
+            try:
+                services.member_profile_update(
+                    member=obj, actor_type="operator", actor=request.user, **profile_changes
+                )
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
 
     def get_urls(self):
         custom = [

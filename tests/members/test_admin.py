@@ -34,7 +34,7 @@ def many_members(make_member):
         "?channel=app",
         "?verification_level=contact",
         "?kind=members",
-        "?date_joined__gte=2020-01-01",
+        "?date_joined__gte=2020-01-01T00:00:00%2B08:00",
     ],
 )
 def test_changelist_and_search_load_in_few_queries(
@@ -120,6 +120,8 @@ def test_change_member_saves(client, superuser, member):
         response.context["adminform"].form.errors if response.context else response
     )
     assert User.objects.get(pk=member.pk).nickname == "改名"
+    log = AuditLog.objects.get(action="members.profile.updated")
+    assert log.actor_user == superuser and log.after == {"nickname": "改名"}
 
 
 def test_freeze_and_unfreeze_with_reason(client, operator, member, published):
