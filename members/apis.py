@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from core.api.idempotency import idempotent
 from core.api.pagination import CursorPagination
 from core.api.permissions import partner_of
+from core.api.schema import problem_response
 
 from . import selectors, services
 from .forms import PHONE_RE
@@ -115,8 +116,14 @@ class MemberCollectionApi(APIView):
 
     @extend_schema(
         summary="Create a member",
+        description="An existing external_id (or phone/email) is 409 `member_exists` with `member_id`.",
         request=CreateInputSerializer,
-        responses={201: MemberOutputSerializer},
+        responses={
+            201: MemberOutputSerializer,
+            409: problem_response(
+                409, "member_exists", description="Carries `member_id` of the existing member."
+            ),
+        },
         tags=["members"],
     )
     @idempotent()
@@ -217,7 +224,7 @@ class MemberIdentityBindApi(APIView):
     @extend_schema(
         summary="Bind an external identity",
         request=InputSerializer,
-        responses={201: OutputSerializer},
+        responses={201: OutputSerializer, 409: problem_response(409, "identity_exists")},
         tags=["members"],
     )
     @idempotent()
@@ -264,7 +271,7 @@ class VerificationCodeSendApi(APIView):
     @extend_schema(
         summary="Send a one-time code",
         request=InputSerializer,
-        responses={202: OutputSerializer},
+        responses={202: OutputSerializer, 429: problem_response(429, "rate_limited")},
         tags=["members"],
     )
     def post(self, request):
@@ -297,7 +304,10 @@ class VerificationCodeCheckApi(APIView):
     @extend_schema(
         summary="Check a one-time code",
         request=InputSerializer,
-        responses={200: OutputSerializer},
+        responses={
+            200: OutputSerializer,
+            400: problem_response(400, "code_invalid", "code_expired", "code_attempts_exceeded"),
+        },
         tags=["members"],
     )
     def post(self, request):
