@@ -63,6 +63,19 @@ class ConsentMixin(forms.Form):
         error_messages={"required": _("You must agree to the terms and the privacy policy to register.")},
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        self.fields["agree"].help_text = format_html(
+            '<a href="{}" target="_blank">{}</a> · <a href="{}" target="_blank">{}</a>',
+            reverse("members:terms"),
+            _("Terms of service"),
+            reverse("members:privacy_policy"),
+            _("Privacy policy"),
+        )
+
 
 class SendCodeForm(forms.Form):
     """First step of the phone flows: only the number is needed to send a code."""

@@ -34,5 +34,7 @@ urlpatterns = [
     path("feedback/<str:public_id>/", views.ticket_detail, name="ticket"),
     path("feedback/files/<str:public_id>/", views.attachment_download, name="attachment"),
     path("privacy/", views.privacy, name="privacy"),
+    path("legal/terms/", views.legal_terms, name="terms"),
+    path("legal/privacy/", views.legal_privacy, name="privacy_policy"),
     path("privacy/export/", views.privacy_export, name="privacy_export"),
 ]

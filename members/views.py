@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -149,6 +150,17 @@ def member_panel_context(request: HttpRequest, member: User) -> dict:
         "status": member.status,
         "status_display": member.get_status_display(),
     }
+
+
+# --- legal documents ---------------------------------------------------------------------
+
+
+def legal_terms(request: HttpRequest) -> HttpResponse:
+    return render(request, "members/legal_terms.html", {"version": settings.TERMS_VERSION})
+
+
+def legal_privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "members/legal_privacy.html", {"version": settings.PRIVACY_POLICY_VERSION})
 
 
 # --- registration -------------------------------------------------------------------------

@@ -232,6 +232,8 @@ def test_member_pages_render_in_english_and_chinese(client, member):
         assert client.get(reverse(name)).status_code == 200, name
     client.logout()
     for name in (
+        "members:terms",
+        "members:privacy_policy",
         "members:login",
         "members:login_sms",
         "members:register",
@@ -295,3 +297,11 @@ def test_sms_login_verifies_a_partner_given_phone(client, send_code, published):
     user.refresh_from_db()
     assert user.phone_verified_at and user.verification_level == "contact"
     assert ("member_verified", "contact") in [(n, p.get("level")) for n, p in published]
+
+
+def test_registration_links_the_documents_and_their_versions(client, settings):
+    html = client.get(reverse("members:register_phone")).content.decode()
+    assert reverse("members:terms") in html and reverse("members:privacy_policy") in html
+    assert settings.TERMS_VERSION in client.get(reverse("members:terms")).content.decode()
+    html = client.get(reverse("members:register_email")).content.decode()
+    assert reverse("members:privacy_policy") in html
