@@ -27,6 +27,12 @@ from .notify import member_notify
 PII_PERMISSION = "members.view_pii"
 DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
 DOCUMENT_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/webp"}
+_MAGIC = {
+    "application/pdf": lambda b: b.startswith(b"%PDF"),
+    "image/jpeg": lambda b: b.startswith(b"\xff\xd8\xff"),
+    "image/png": lambda b: b.startswith(b"\x89PNG"),
+    "image/webp": lambda b: b.startswith(b"RIFF") and b[8:12] == b"WEBP",
+}
 
 
 def can_view_pii(user) -> bool:
@@ -211,7 +217,11 @@ def upload_validate(uploaded, *, field_name: str = "file") -> bytes:
     if content_type not in DOCUMENT_TYPES:
         message = _("Upload a PDF, JPEG, PNG or WebP file.")
         raise ApplicationError(message, errors={field_name: [message]})
-    return uploaded.read()
+    data = uploaded.read()
+    if not _MAGIC[content_type](data):  # the declared type must match the bytes
+        message = _("Upload a PDF, JPEG, PNG or WebP file.")
+        raise ApplicationError(message, errors={field_name: [message]})
+    return data
 
 
 def document_upload(*, member: User, kind: str, uploaded, request=None) -> QualificationDocument:

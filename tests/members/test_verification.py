@@ -223,3 +223,10 @@ def test_review_queue_opens_on_pending(client, make_member, operator):
     assert shown == [pending.pk]
     shown = [o.pk for o in client.get(url + "?review=all").context["cl"].result_list]
     assert set(shown) == {pending.pk, approved.pk}
+
+
+def test_document_bytes_must_match_the_declared_type(member):
+    fake = SimpleUploadedFile("x.png", b"<html><script>alert(1)</script>", content_type="image/png")
+    with pytest.raises(ApplicationError) as exc:
+        document_upload(member=member, kind="other", uploaded=fake)
+    assert "file" in exc.value.errors
