@@ -93,10 +93,21 @@ def behaviour_events_ingest(*, partner, items: list[dict]) -> list[dict]:
             continue
         results.append(_ingest_one(event, member, has_growth, growth_record_for_activity))
     if plain:
-        with transaction.atomic():
-            created = BehaviourEvent.objects.bulk_create([e for _, e in plain], ignore_conflicts=True)
-            for (_, event), _row in zip(plain, created, strict=True):
-                events.publish(events.BEHAVIOUR_EVENT, event=event, member=event.member)
+        try:
+            with transaction.atomic():
+                BehaviourEvent.objects.bulk_create([e for _, e in plain], batch_size=1000)
+                for _, event in plain:
+                    events.publish(events.BEHAVIOUR_EVENT, event=event, member=event.member)
+        except IntegrityError:
+            # A concurrent batch stored some of them first: one by one, duplicates marked.
+            for index, event in plain:
+                event.pk = None
+                try:
+                    with transaction.atomic():
+                        event.save(force_insert=True)
+                        events.publish(events.BEHAVIOUR_EVENT, event=event, member=event.member)
+                except IntegrityError:
+                    results[index] = {"event_id": event.event_id, "status": "duplicate", "points": 0}
     return results
 
 
