@@ -94,30 +94,30 @@ def _consent(request: HttpRequest) -> services.ConsentInfo:
     )
 
 
-def _send_code(
-    request: HttpRequest, *, form_class, target_field: str, channel: str, purpose: str, target=None
-):
-    """Handle the "send me a code" button of a page; returns the re-displayed form."""
-    send_form = SendCodeForm(request.POST) if target_field == "phone" else None
-    form = form_class(initial=request.POST.dict())
-    if target is None:
-        if send_form is not None and not send_form.is_valid():
+def _send_sms_code(request: HttpRequest, *, form_class, purpose: str):
+    """The "send me a code" button of a phone form (works without JavaScript): validates only
+    the number, sends the code and re-displays the form with what was typed, errors on the
+    right fields."""
+    send_form = SendCodeForm(request.POST)
+    if send_form.is_valid():
+        try:
+            services.code_issue(
+                channel=VerificationCode.Channel.SMS,
+                target=send_form.cleaned_data["phone"],
+                purpose=purpose,
+                ip=client_ip(request),
+            )
+        except ApplicationError as exc:
             form = form_class(request.POST)
             form.errors.clear()
-            for message in send_form.errors.get("phone", []):
-                form.add_error("phone", message)
+            apply_errors(form, exc)
             return form
-        target = (
-            send_form.cleaned_data["phone"] if send_form is not None else request.POST.get(target_field, "")
-        )
-    try:
-        services.code_issue(channel=channel, target=target, purpose=purpose, ip=client_ip(request))
-    except ApplicationError as exc:
-        form = form_class(request.POST)
-        form.errors.clear()
-        apply_errors(form, exc)
-        return form
-    messages.success(request, _("We sent a 6-digit code. It is valid for 5 minutes."))
+        messages.success(request, _("We sent a 6-digit code. It is valid for 5 minutes."))
+        return form_class(initial=request.POST.dict())
+    form = form_class(request.POST)
+    form.errors.clear()
+    for message in send_form.errors.get("phone", []):
+        form.add_error("phone", message)
     return form
 
 
@@ -185,12 +185,8 @@ def register_phone(request: HttpRequest) -> HttpResponse:
     form = PhoneRegisterForm(initial=_initial_invite(request))
     if request.method == "POST":
         if request.POST.get("action") == "send":
-            form = _send_code(
-                request,
-                form_class=PhoneRegisterForm,
-                target_field="phone",
-                channel=VerificationCode.Channel.SMS,
-                purpose=VerificationCode.Purpose.REGISTER,
+            form = _send_sms_code(
+                request, form_class=PhoneRegisterForm, purpose=VerificationCode.Purpose.REGISTER
             )
         else:
             form = PhoneRegisterForm(request.POST)
@@ -274,13 +270,7 @@ def login_sms(request: HttpRequest) -> HttpResponse:
     form = SmsLoginForm()
     if request.method == "POST":
         if request.POST.get("action") == "send":
-            form = _send_code(
-                request,
-                form_class=SmsLoginForm,
-                target_field="phone",
-                channel=VerificationCode.Channel.SMS,
-                purpose=VerificationCode.Purpose.LOGIN,
-            )
+            form = _send_sms_code(request, form_class=SmsLoginForm, purpose=VerificationCode.Purpose.LOGIN)
         else:
             form = SmsLoginForm(request.POST)
             if form.is_valid():
@@ -320,13 +310,7 @@ def password_reset_sms(request: HttpRequest) -> HttpResponse:
     form = SmsResetForm()
     if request.method == "POST":
         if request.POST.get("action") == "send":
-            form = _send_code(
-                request,
-                form_class=SmsResetForm,
-                target_field="phone",
-                channel=VerificationCode.Channel.SMS,
-                purpose=VerificationCode.Purpose.RESET,
-            )
+            form = _send_sms_code(request, form_class=SmsResetForm, purpose=VerificationCode.Purpose.RESET)
         else:
             form = SmsResetForm(request.POST)
             if form.is_valid():

@@ -305,3 +305,12 @@ def test_registration_links_the_documents_and_their_versions(client, settings):
     assert settings.TERMS_VERSION in client.get(reverse("members:terms")).content.decode()
     html = client.get(reverse("members:register_email")).content.decode()
     assert reverse("members:privacy_policy") in html
+
+
+def test_send_button_is_throttled_with_a_field_error(client, send_code):
+    url = reverse("members:register_phone")
+    send_code(url, PHONE)
+    response = client.post(url, {"action": "send", "phone": PHONE, "nickname": "kept"})
+    form = response.context["form"]
+    assert "code" in form.errors
+    assert form["nickname"].value() == "kept"
