@@ -348,6 +348,8 @@ def member_profile_update(*, member: User, actor_type: str = "member", actor=Non
         raise _field_error("gender", _("Choose a valid gender."))
     with transaction.atomic():
         member = User.objects.select_for_update(of=("self",)).get(pk=member.pk)
+        if member.status == User.Status.CLOSED:
+            raise ApplicationError(_("This account is closed."), code=ErrorCode.MEMBER_CLOSED, status=409)
         before = {k: getattr(member, k) for k in changes}
         for key, value in changes.items():
             setattr(member, key, value if value is not None or key == "birthday" else "")
@@ -368,6 +370,8 @@ def member_profile_update(*, member: User, actor_type: str = "member", actor=Non
 
 def member_identity_bind(*, member: User, partner, provider: str, subject: str) -> ExternalIdentity:
     """Bind an external identity (shop account id, WeChat/QQ/Weibo open id) to a member."""
+    if member.status == User.Status.CLOSED:
+        raise ApplicationError(_("This account is closed."), code=ErrorCode.MEMBER_CLOSED, status=409)
     provider = (provider or "").strip()[:30]
     subject = (subject or "").strip()
     current = ExternalIdentity.objects.filter(provider=provider, subject=subject).first()

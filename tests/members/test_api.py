@@ -216,3 +216,20 @@ def test_codes_through_the_api_share_the_limits(api_client, member, django_captu
         "/api/v1/verification-codes", {"channel": "sms", "target": "123", "purpose": "login"}, format="json"
     )
     assert bad.status_code == 400 and "target" in bad.json()["errors"]
+
+
+def test_closed_member_cannot_be_updated_or_bound(api_client):
+    from members.services import member_close
+
+    member_id = _create(api_client).json()["member_id"]
+    member = User.objects.get(member_id=member_id)
+    member.set_password("Str0ng-pass-9")
+    member.save()
+    member_close(member=member, password="Str0ng-pass-9")
+    assert api_client.get(f"{URL}/ext:U-1001").status_code == 404  # identities removed on closure
+    response = api_client.patch(f"{URL}/{member_id}", {"region": "北京"}, format="json")
+    assert response.status_code == 409 and response.json()["code"] == "member_closed"
+    response = api_client.post(
+        f"{URL}/{member_id}/identities", {"provider": "shop", "subject": "X"}, format="json"
+    )
+    assert response.status_code == 409 and response.json()["code"] == "member_closed"
