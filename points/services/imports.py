@@ -31,7 +31,6 @@ from .ledger import (
     actor_label,
     lot_expiry,
     outbox_emit_bulk,
-    points_account_ensure,
     points_settings_get,
 )
 from .orders import _record_growth, _validate_order, order_record, order_response_body
@@ -166,8 +165,12 @@ def _import_bulk(*, partner, todo, actor) -> dict[int, dict] | None:
         )
     todo = sorted(todo, key=lambda t: (t[2].pk, t[1]["paid_at"]))
     with transaction.atomic():
-        for member in {m.pk: m for _i, _d, m in todo}.values():
-            points_account_ensure(member=member)
+        member_pks = {m.pk for _i, _d, m in todo}
+        have = set(PointsAccount.objects.filter(member_id__in=member_pks).values_list("member_id", flat=True))
+        if member_pks - have:
+            PointsAccount.objects.bulk_create(
+                [PointsAccount(member_id=pk) for pk in member_pks - have], ignore_conflicts=True
+            )
         accounts = {
             a.member_id: a
             for a in accounts_lock(
