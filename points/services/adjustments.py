@@ -9,6 +9,7 @@ from core.errors import ApplicationError, Conflict, ErrorCode, Forbidden
 from core.services import audit_log_record
 from members.services import member_assert_can_transact
 
+from ..lock_objects import adjustment_lock
 from ..models import PointsAdjustment
 from .ledger import (
     account_lock_for_member,
@@ -100,11 +101,7 @@ def points_adjustment_approve(*, adjustment: PointsAdjustment, approver, request
     if not getattr(approver, "is_staff", False):
         raise Forbidden("Only operators can approve adjustments.")
     with transaction.atomic():
-        adjustment = (
-            PointsAdjustment.objects.select_for_update(of=("self",))
-            .select_related("account__member")
-            .get(pk=adjustment.pk)
-        )
+        adjustment = adjustment_lock(adjustment_pk=adjustment.pk)
         if adjustment.status != PointsAdjustment.Status.PENDING:
             raise Conflict(f"Adjustment {adjustment.adjustment_id} is already {adjustment.status}.")
         if adjustment.requested_by_id is not None and adjustment.requested_by_id == approver.pk:
@@ -135,7 +132,7 @@ def points_adjustment_reject(
     if not getattr(approver, "is_staff", False):
         raise Forbidden("Only operators can reject adjustments.")
     with transaction.atomic():
-        adjustment = PointsAdjustment.objects.select_for_update(of=("self",)).get(pk=adjustment.pk)
+        adjustment = adjustment_lock(adjustment_pk=adjustment.pk)
         if adjustment.status != PointsAdjustment.Status.PENDING:
             raise Conflict(f"Adjustment {adjustment.adjustment_id} is already {adjustment.status}.")
         PointsAdjustment.objects.filter(pk=adjustment.pk).update(

@@ -18,7 +18,7 @@ from core import events
 from core.errors import ApplicationError, Conflict, ErrorCode
 from core.outbox import outbox_emit
 
-from ..lock_objects import account_lock
+from ..lock_objects import account_lock, account_lock_of_member
 from ..models import PointsAccount, PointsEntry, PointsLot, PointsSettings
 
 SYSTEM = "system"
@@ -82,7 +82,7 @@ def points_account_ensure(*, member) -> PointsAccount:
 
 def account_lock_for_member(*, member) -> PointsAccount:
     """The member's account, locked FOR UPDATE (created first if missing)."""
-    account = PointsAccount.objects.select_for_update(of=("self",)).filter(member=member).first()
+    account = account_lock_of_member(member_pk=member.pk)
     if account is not None:
         return account
     return account_lock(account_pk=points_account_ensure(member=member).pk)
