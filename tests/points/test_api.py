@@ -267,3 +267,17 @@ def test_orders_import_with_a_frozen_member_goes_order_by_order(api_client):
     assert [x["status"] for x in results] == ["created", "rejected"]
     assert results[1]["code"] == "member_frozen"
     assert points_balance(member=active)["available"] == 199
+
+
+def test_read_apis_have_bounded_queries(api_client, django_assert_max_num_queries):
+    member = make_member()
+    for i in range(30):
+        give_points(member, 5 + i)
+    with django_assert_max_num_queries(8):
+        r = api_client.get(f"/api/v1/members/{member.member_id}/points")
+    assert r.status_code == 200
+    with django_assert_max_num_queries(8):
+        r = api_client.get(f"/api/v1/members/{member.member_id}/points/transactions")
+    assert r.status_code == 200 and len(r.json()["results"]) == 30
+    with django_assert_max_num_queries(8):
+        assert api_client.get("/api/v1/rewards").status_code == 200

@@ -138,3 +138,13 @@ def test_admin_pages_render_and_approve_action(client):
     adjustment.refresh_from_db()
     assert adjustment.status == PointsAdjustment.Status.POSTED
     assert points_balance(member=member)["available"] == 2010
+
+
+def test_home_panel_on_the_member_home(client):
+    member = make_member()
+    give_points(member, 77)
+    client.force_login(member)
+    r = client.get("/")
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert "77" in body and "/points/mall/" in body
