@@ -46,3 +46,29 @@ def make_api_client(db):
 def api_client(make_api_client) -> APIClient:
     """A partner client holding every scope."""
     return make_api_client()
+
+
+# Default data that data migrations create (tier catalogue, earning rules, benefit catalogue).
+# Transactional tests flush the database afterwards, so it is restored before each test that
+# uses the database and finds it missing.
+_DEFAULT_DATA = [
+    ("tiers", "Tier", "tiers.migrations.0002_default_catalogue", "forward"),
+    ("points", "EarningRule", "points.migrations.0003_default_rules_and_schedule", "create_defaults"),
+    ("benefits", "Benefit", "benefits.migrations.0002_default_benefits", "forward"),
+]
+
+
+@pytest.fixture(autouse=True)
+def default_data(request):
+    if not any(m.name == "django_db" for m in request.node.iter_markers()) and not (
+        {"db", "transactional_db", "django_db_setup"} & set(request.fixturenames)
+    ):
+        return
+    request.getfixturevalue("django_db_setup")
+    import importlib
+
+    from django.apps import apps
+
+    for app_label, model_name, module, func in _DEFAULT_DATA:
+        if not apps.get_model(app_label, model_name).objects.exists():
+            getattr(importlib.import_module(module), func)(apps, None)
