@@ -33,6 +33,13 @@ class FileBackend:
             fh.write(line + "\n")
 
 
+class NullBackend:
+    """Sends nothing (demo data loading, benchmarks)."""
+
+    def send(self, phone: str, text: str) -> None:
+        return None
+
+
 class LocMemBackend:
     def send(self, phone: str, text: str) -> None:
         outbox.append((phone, text))

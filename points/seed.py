@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import Partner
+from tiers.services import GrowthRow, growth_bulk_record
 
 from .models import (
     EarningRule,
@@ -271,4 +272,21 @@ def _seed_batch(batch, partner, rule, rate, policy, window, now, rng, days, weig
                     )
                 )
         PointsEntry.objects.bulk_create(entries, batch_size=5000)
+    # Growth value for the tier engine: the same entries the order service records.
+    growth_bulk_record(
+        rows=(
+            GrowthRow(
+                member_id=order.member_id,
+                growth=order.growth_value,
+                spend=order.amount,
+                orders=1,
+                source_type="order",
+                source_id=str(order.pk),
+                occurred_at=order.paid_at,
+                reason=f"order {order.order_id}",
+            )
+            for order in orders
+        ),
+        as_of=now,
+    )
     return len(orders)

@@ -39,7 +39,7 @@ def seed_tiers(*, members: int, stdout, rng: random.Random) -> None:
     if plans:
         for pk in rng.sample(pks, k=max(1, len(pks) * 3 // 100)):
             plan = rng.choice(plans)
-            start = now - timedelta(days=rng.randint(0, plan.duration_days + 30))
+            start = now - timedelta(days=rng.randint(0, max(0, plan.duration_days - 1)))
             subscription_purchase(
                 member=User.objects.get(pk=pk), plan=plan, payment_reference=f"demo-pay-{pk}", starts_at=start
             )

@@ -33,7 +33,7 @@ from .ledger import (
     outbox_emit_bulk,
     points_settings_get,
 )
-from .orders import _record_growth, _validate_order, order_record, order_response_body
+from .orders import _validate_order, order_record, order_response_body
 from .rules import ONE, has_caps, promo_in_window, rules_evaluate, rules_in_window
 
 MAX_IMPORT = 1000
@@ -350,19 +350,24 @@ def _import_bulk(*, partner, todo, actor) -> dict[int, dict] | None:
                 if points > 0
             ]
         )
-        members = {}
-        for order, _data, member, *_rest in plans:
-            _record_growth(
-                member=member,
-                growth=order.growth_value,
-                spend=order.amount,
-                orders=1,
-                source_type="order",
-                source_id=str(order.pk),
-                at=order.paid_at,
-                reason=f"order {order.order_id}",
-            )
-            members[member.pk] = member
+        from tiers.services import GrowthRow, growth_bulk_record
+
+        growth_bulk_record(
+            rows=[
+                GrowthRow(
+                    member_id=member.pk,
+                    growth=order.growth_value,
+                    spend=order.amount,
+                    orders=1,
+                    source_type="order",
+                    source_id=str(order.pk),
+                    occurred_at=order.paid_at,
+                    reason=f"order {order.order_id}",
+                )
+                for order, _data, member, *_rest in plans
+            ]
+        )
+        members = {member.pk: member for _order, _data, member, *_rest in plans}
         tiers = {}
         for pk, member in members.items():
             tier = tier_effective(member=member)

@@ -27,6 +27,17 @@ class Command(BaseCommand):
         ):
             self.stdout.write("Demo data already loaded (use --force to add more).")
             return
+        # Demo history must not message anyone: tier upgrades and reminders that seeding
+        # triggers go to the inbox only.
+        from django.test.utils import override_settings
+
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+            SMS_BACKEND="members.sms.NullBackend",
+        ):
+            self._seed(options)
+
+    def _seed(self, options):
         from core.jobs import job_run
 
         only = {s.strip() for s in options["only"].split(",") if s.strip()}
