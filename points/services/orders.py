@@ -110,6 +110,27 @@ def _record_growth(
     )
 
 
+class _DuplicateOrder(Exception):
+    """The (partner, order_id) insert lost to an existing row; the transaction is rolled back."""
+
+    def __init__(self, error: IntegrityError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _order_insert(*, savepoint: bool, **fields) -> Order:
+    """INSERT the order; a duplicate (partner, order_id) raises _DuplicateOrder. Outside a
+    caller's transaction no savepoint is needed: the duplicate aborts our own transaction,
+    which holds nothing yet."""
+    try:
+        if savepoint:
+            with transaction.atomic():
+                return Order.objects.create(**fields)
+        return Order.objects.create(**fields)
+    except IntegrityError as exc:
+        raise _DuplicateOrder(exc) from exc
+
+
 def order_record(
     *,
     partner,
@@ -129,111 +150,122 @@ def order_record(
     growth value and spend for the tier engine, and the core event ORDER_PAID.
 
     A replay (even a concurrent one) returns the first order with created=False.
+
+    Hot path: the unique (partner, order_id) decides a replay (no read first); the points
+    account and then the tier state are locked once, and the tier state, the paid plans in
+    force and the catalogue read are reused for the tier multiplier, the growth/upgrade and
+    the tier in the response.
     """
+    from tiers.services import growth_record_locked, member_tier_context_lock
+
     items = list(items or [])
     _validate_order(order_id=order_id, amount=amount, currency=currency, items=items, paid_at=paid_at)
-    existing = Order.objects.filter(partner=partner, order_id=order_id).first()
-    if existing is not None:
-        return OrderOutcome(existing, False)
-    member_assert_can_transact(member)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                order = Order.objects.create(
-                    partner=partner,
-                    order_id=order_id,
-                    member=member,
-                    amount=amount,
-                    currency=currency,
-                    channel=(channel or "")[:30],
-                    store_id=(store_id or "")[:64],
-                    paid_at=paid_at,
-                    imported=imported,
+    nested = transaction.get_connection().in_atomic_block
+    try:
+        with transaction.atomic():
+            order = _order_insert(
+                savepoint=nested,
+                partner=partner,
+                order_id=order_id,
+                member=member,
+                amount=amount,
+                currency=currency,
+                channel=(channel or "")[:30],
+                store_id=(store_id or "")[:64],
+                paid_at=paid_at,
+                imported=imported,
+            )
+            member_assert_can_transact(member)
+            if items:
+                OrderItem.objects.bulk_create(
+                    [
+                        OrderItem(
+                            order=order,
+                            sku=str(i["sku"])[:64],
+                            category=str(i.get("category") or "")[:64],
+                            quantity=int(i["quantity"]),
+                            unit_price=Decimal(i["unit_price"]),
+                        )
+                        for i in items
+                    ]
                 )
-        except IntegrityError:
-            # A concurrent request recorded the same order first: it is posted once.
-            return OrderOutcome(Order.objects.get(partner=partner, order_id=order_id), False)
-        OrderItem.objects.bulk_create(
-            [
-                OrderItem(
-                    order=order,
-                    sku=str(i["sku"])[:64],
-                    category=str(i.get("category") or "")[:64],
-                    quantity=int(i["quantity"]),
-                    unit_price=Decimal(i["unit_price"]),
-                )
-                for i in items
-            ]
-        )
-        account = account_lock_for_member(member=member)
-        rules = None
-        if rules_cache is not None:
-            if "order_paid" not in rules_cache:
-                rules_cache["order_paid"] = list(
-                    EarningRule.objects.filter(is_active=True, event_type="order_paid")
-                )
-            rules = rules_in_window(rules_cache["order_paid"], paid_at)
-        candidates = rules_evaluate(
-            account=account,
-            member=member,
-            event_type="order_paid",
-            at=paid_at,
-            amount=amount,
-            items=items,
-            rules=rules,
-            # The tier a member had when a historical order was paid is unknown: no tier multiplier.
-            tier_multiplier=ONE if imported else None,
-        )
-        total = awards_record(
-            account=account,
-            candidates=candidates,
-            source_type="order",
-            source_id=str(order.pk),
-            at=paid_at,
-            order=order,
-        )
-        confirmed_at = None
-        if total > 0:
-            policy = points_settings_get()
-            confirm_after = paid_at + timedelta(days=policy.return_window_days)
-            lot, _entry = earn_pending(
-                account,
-                points=total,
+            account = account_lock_for_member(member=member)  # lock order: account → tier state
+            tier_context = member_tier_context_lock(member=member)
+            rules = None
+            if rules_cache is not None:
+                if "order_paid" not in rules_cache:
+                    rules_cache["order_paid"] = list(
+                        EarningRule.objects.filter(is_active=True, event_type="order_paid")
+                    )
+                rules = rules_in_window(rules_cache["order_paid"], paid_at)
+            candidates = rules_evaluate(
+                account=account,
+                member=member,
+                event_type="order_paid",
+                at=paid_at,
+                amount=amount,
+                items=items,
+                rules=rules,
+                # The tier a member had when a historical order was paid is unknown: no tier multiplier.
+                tier_multiplier=ONE if imported else Decimal(tier_context.points_multiplier()),
+            )
+            total = awards_record(
+                account=account,
+                candidates=candidates,
                 source_type="order",
                 source_id=str(order.pk),
-                confirm_after=confirm_after,
+                at=paid_at,
                 order=order,
-                actor=actor_label(actor),
+            )
+            confirmed_at = None
+            if total > 0:
+                policy = points_settings_get()
+                confirm_after = paid_at + timedelta(days=policy.return_window_days)
+                lot, _entry = earn_pending(
+                    account,
+                    points=total,
+                    source_type="order",
+                    source_id=str(order.pk),
+                    confirm_after=confirm_after,
+                    order=order,
+                    actor=actor_label(actor),
+                    reason=f"order {order_id}",
+                )
+                if confirm_after <= timezone.now():
+                    confirm_lot(account, lot, reason=f"order {order_id}: return window closed")
+                    confirmed_at = timezone.now()
+            growth = _growth_for(amount)
+            growth_record_locked(
+                context=tier_context,
+                growth=growth,
+                spend=amount,
+                orders=1,
+                source_type="order",
+                source_id=str(order.pk),
+                occurred_at=paid_at,
                 reason=f"order {order_id}",
             )
-            if confirm_after <= timezone.now():
-                confirm_lot(account, lot, reason=f"order {order_id}: return window closed")
-                confirmed_at = timezone.now()
-        growth = _growth_for(amount)
-        _record_growth(
-            member=member,
-            growth=growth,
-            spend=amount,
-            orders=1,
-            source_type="order",
-            source_id=str(order.pk),
-            at=paid_at,
-            reason=f"order {order_id}",
-        )
-        order.points_awarded = total
-        order.growth_value = growth
-        order.tier_code = _tier_code(member)
-        order.confirmed_at = confirmed_at
-        if confirmed_at is not None:
-            order.status = Order.Status.COMPLETED
-        Order.objects.filter(pk=order.pk).update(
-            points_awarded=total,
-            growth_value=growth,
-            tier_code=order.tier_code,
-            confirmed_at=confirmed_at,
-            status=order.status,
-        )
-        events.publish(events.ORDER_PAID, order=order, member=member)
+            tier = tier_context.effective()
+            order.points_awarded = total
+            order.growth_value = growth
+            order.tier_code = tier.code if tier is not None else ""
+            order.confirmed_at = confirmed_at
+            if confirmed_at is not None:
+                order.status = Order.Status.COMPLETED
+            Order.objects.filter(pk=order.pk).update(
+                points_awarded=total,
+                growth_value=growth,
+                tier_code=order.tier_code,
+                confirmed_at=confirmed_at,
+                status=order.status,
+            )
+            events.publish(events.ORDER_PAID, order=order, member=member)
+    except _DuplicateOrder as duplicate:
+        # Recorded before (or by a concurrent request): it is posted once.
+        existing = Order.objects.filter(partner=partner, order_id=order_id).first()
+        if existing is None:
+            raise duplicate.error from None
+        return OrderOutcome(existing, False)
     return OrderOutcome(order, True)
 
 

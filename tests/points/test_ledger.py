@@ -114,7 +114,12 @@ def test_refund_reverses_each_rules_points_not_a_recomputation(shop):
 
 def test_tier_and_promo_multipliers(shop, monkeypatch):
     member = make_member()
-    monkeypatch.setattr("tiers.selectors.tier_points_multiplier", lambda *, member: Decimal("1.5"))
+    from tiers.models import MemberTier, Tier
+
+    # The member stands in a tier with a 1.5× points multiplier (gold by default).
+    gold = Tier.objects.get(code="gold")
+    assert gold.points_multiplier == Decimal("1.50")
+    MemberTier.objects.create(member=member, tier=gold)
     now = timezone.now()
     points_promo_multiplier_create(
         name="双11",
@@ -300,7 +305,12 @@ def test_registration_and_profile_events_award_once():
 
 
 def test_fulfiller_registry_runs_inside_the_redemption():
-    from points.rewards import register_fulfiller, unregister_fulfiller
+    from points.rewards import fulfiller_for, register_fulfiller
+
+    previous = fulfiller_for("coupon")  # benefits' fulfiller: put back afterwards
+
+    def unregister_fulfiller(kind):
+        register_fulfiller(kind, previous)
 
     member = make_member()
     give_points(member, 500)

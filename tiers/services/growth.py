@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,8 +17,8 @@ from members.services import member_assert_can_transact
 
 from .. import rules
 from ..lock_objects import member_tier_lock
-from ..models import GrowthEntry, MemberTier, TierChange
-from ..selectors import growth_rule_for, member_window_sums, tier_list
+from ..models import GrowthEntry, MemberTier, Subscription, Tier, TierChange
+from ..selectors import _effective, growth_rule_for, member_window_sums, subscriptions_current, tier_list
 from .changes import tier_change_record
 
 ACTIVITY_PREFIX = "activity:"
@@ -104,42 +105,186 @@ def _upgrade_if_qualified(*, member: User, state: MemberTier, as_of: datetime) -
     apply_gain(member=member, state=state, tiers=tiers, sums=sums, as_of=as_of)
 
 
+def _gain_fields(
+    *, state: MemberTier, tiers: list, sums: rules.Sums, as_of: datetime
+) -> tuple[rules.Outcome | None, Tier | None, dict]:
+    """What growth that just arrived changes on the state row: (outcome, new tier, fields)."""
+    current = state.tier
+    best = rules.highest_qualified(tiers, sums)
+    if best is not None and best.rank > current.rank:
+        fields = {
+            "tier": best,
+            "tier_since": as_of,
+            "evaluate_at": rules.next_evaluation(best, as_of),
+            "grace_until": None,
+        }
+        return rules.Outcome.UPGRADED, best, fields
+    if state.grace_until is not None and rules.tier_retained(current, sums):
+        # Retention met again during the grace period: the warning is lifted at once.
+        return (
+            rules.Outcome.RETAINED,
+            None,
+            {"grace_until": None, "evaluate_at": rules.next_evaluation(current, as_of)},
+        )
+    return None, None, {}
+
+
+def _record_upgrade(
+    *, member: User, from_tier: Tier, to_tier: Tier, sums: rules.Sums, as_of: datetime
+) -> None:
+    window = sums.get(to_tier.window_months) or rules.WindowSums()
+    tier_change_record(
+        member=member,
+        from_tier=from_tier,
+        to_tier=to_tier,
+        source=TierChange.Source.GROWTH,
+        reason=_(
+            "Qualified with growth value %(growth)s, spend %(spend)s and %(orders)s orders in %(months)s months"
+        )
+        % {
+            "growth": window.growth,
+            "spend": window.spend,
+            "orders": window.orders,
+            "months": to_tier.window_months,
+        },
+        at=as_of,
+    )
+
+
 def apply_gain(
     *, member: User, state: MemberTier, tiers: list, sums: rules.Sums, as_of: datetime
 ) -> rules.Outcome | None:
     """After growth arrived (caller holds the state lock): upgrade at once to the highest tier
     reached, or lift a running grace period if retention is met again."""
     current = state.tier
-    best = rules.highest_qualified(tiers, sums)
-    if best is not None and best.rank > current.rank:
-        MemberTier.objects.filter(pk=state.pk).update(
-            tier=best, tier_since=as_of, evaluate_at=rules.next_evaluation(best, as_of), grace_until=None
-        )
-        window = sums.get(best.window_months) or rules.WindowSums()
-        tier_change_record(
-            member=member,
-            from_tier=current,
-            to_tier=best,
-            source=TierChange.Source.GROWTH,
-            reason=_(
-                "Qualified with growth value %(growth)s, spend %(spend)s and %(orders)s orders in %(months)s months"
-            )
-            % {
-                "growth": window.growth,
-                "spend": window.spend,
-                "orders": window.orders,
-                "months": best.window_months,
-            },
-            at=as_of,
-        )
-        return rules.Outcome.UPGRADED
-    if state.grace_until is not None and rules.tier_retained(current, sums):
-        # Retention met again during the grace period: the warning is lifted at once.
-        MemberTier.objects.filter(pk=state.pk).update(
-            grace_until=None, evaluate_at=rules.next_evaluation(current, as_of)
-        )
-        return rules.Outcome.RETAINED
-    return None
+    outcome, best, fields = _gain_fields(state=state, tiers=tiers, sums=sums, as_of=as_of)
+    if fields:
+        MemberTier.objects.filter(pk=state.pk).update(**fields)
+    if outcome == rules.Outcome.UPGRADED:
+        _record_upgrade(member=member, from_tier=current, to_tier=best, sums=sums, as_of=as_of)
+    return outcome
+
+
+# --- the hot path of an order: one lock, one insert, one update ----------------------------
+
+
+@dataclass
+class TierContext:
+    """A member's tier state locked for the caller's transaction, with the paid plans in force:
+    the effective tier is known without further queries, and kept current by
+    growth_record_locked."""
+
+    member: User
+    state: MemberTier
+    subscriptions: list[Subscription] = field(default_factory=list)
+    now: datetime | None = None
+
+    def effective(self) -> Tier | None:
+        return _effective(self.state, self.subscriptions, self.now or timezone.now())
+
+    def points_multiplier(self) -> Decimal:
+        tier = self.effective()
+        return tier.points_multiplier if tier is not None else Decimal("1")
+
+
+def member_tier_context_lock(*, member: User, now: datetime | None = None) -> TierContext:
+    """Lock the member's tier state (created on first use) and read the paid plans in force:
+    two queries, after which the effective tier is known. Call inside atomic."""
+    now = now or timezone.now()
+    state = member_tier_lock(member=member)
+    return TierContext(
+        member=member, state=state, subscriptions=subscriptions_current(member=member, now=now), now=now
+    )
+
+
+def _entry_insert(entry: GrowthEntry) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: one statement, no savepoint; False when
+    the source is already in the ledger."""
+    conn = connections[router.db_for_write(GrowthEntry)]
+    qn = conn.ops.quote_name
+    meta = GrowthEntry._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    params = [f.get_db_prep_save(f.pre_save(entry, True), conn) for f in fields]
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING RETURNING {qn(meta.pk.column)}"
+    )
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    entry.pk = row[0]
+    entry._state.adding = False
+    return True
+
+
+def growth_record_locked(
+    *,
+    context: TierContext,
+    growth: int,
+    spend: Decimal = Decimal("0"),
+    orders: int = 0,
+    source_type: str,
+    source_id: str,
+    occurred_at: datetime,
+    reason: str = "",
+) -> GrowthEntry | None:
+    """growth_record for a caller that already holds the state lock (member_tier_context_lock),
+    inside its transaction: same ledger, idempotency and upgrade, fewer statements — one insert
+    (ON CONFLICT DO NOTHING), the window sums only if an upgrade or a lifted grace is possible,
+    one UPDATE for the totals and the new tier together. The context follows the change."""
+    _validate(
+        growth=growth,
+        spend=spend,
+        orders=orders,
+        source_type=source_type,
+        source_id=source_id,
+        occurred_at=occurred_at,
+    )
+    member, state = context.member, context.state
+    gain = growth > 0 or spend > 0 or orders > 0
+    if gain:
+        member_assert_can_transact(member)
+    entry = GrowthEntry(
+        member_id=member.pk,
+        growth=growth,
+        spend=spend,
+        orders=orders,
+        source_type=source_type,
+        source_id=str(source_id),
+        occurred_at=occurred_at,
+        reason=reason[:255],
+    )
+    if not _entry_insert(entry):
+        return None
+    fields: dict = {}
+    outcome = best = sums = None
+    current = state.tier
+    as_of = max(timezone.now(), occurred_at)
+    if gain:
+        tiers = tier_list()
+        top_rank = max((t.rank for t in tiers), default=-1)
+        if current.rank < top_rank or state.grace_until is not None:
+            sums = member_window_sums(member=member, windows=rules.windows_of(tiers), as_of=as_of)
+            outcome, best, fields = _gain_fields(state=state, tiers=tiers, sums=sums, as_of=as_of)
+    update = dict(fields)
+    if growth:
+        update["growth_total"] = F("growth_total") + growth
+    if spend:
+        update["spend_total"] = F("spend_total") + spend
+    if orders:
+        update["orders_total"] = F("orders_total") + orders
+    if update:
+        MemberTier.objects.filter(pk=state.pk).update(**update)
+    state.growth_total += growth
+    state.spend_total += spend
+    state.orders_total += orders
+    for name, value in fields.items():
+        setattr(state, name, value)
+    if outcome == rules.Outcome.UPGRADED:
+        _record_upgrade(member=member, from_tier=current, to_tier=best, sums=sums, as_of=as_of)
+    return entry
 
 
 def _day_bounds(moment: datetime) -> tuple[datetime, datetime]:
