@@ -56,3 +56,41 @@ def _schedule_dispatch(event_pk: int) -> None:
             logging.getLogger(__name__).warning("could not enqueue webhook dispatch for %s", event_pk)
 
     transaction.on_commit(enqueue_rollback_unsafe)
+
+
+def outbox_emit_bulk(
+    *, type: str, items: list[dict[str, Any]], partner: Partner | None = None, batch_size: int = 1000
+) -> list[OutboxEvent]:
+    """outbox_emit for many events of one type (jobs): one INSERT per `batch_size` events and
+    one after-commit callback that queues their dispatch (the periodic sweep delivers any the
+    broker did not take)."""
+    if type not in WEBHOOK_EVENT_TYPES:
+        raise ValueError(f"unknown webhook event type {type!r}")
+    events = OutboxEvent.objects.bulk_create(
+        [
+            OutboxEvent(public_id=new_public_id("evt", 20), type=type, partner=partner, data=_jsonable(data))
+            for data in items
+        ],
+        batch_size=batch_size,
+    )
+    pks = [e.pk for e in events if e.pk is not None]
+    if pks:
+        _schedule_dispatch_many(pks)
+    return events
+
+
+def _schedule_dispatch_many(event_pks: list[int]) -> None:
+    def enqueue_rollback_unsafe() -> None:
+        try:
+            from .tasks import webhooks_dispatch_event
+
+            for pk in event_pks:
+                webhooks_dispatch_event.delay(pk)
+        except Exception:  # noqa: BLE001
+            import logging
+
+            logging.getLogger(__name__).warning(
+                "could not enqueue webhook dispatch for %s events; the sweep delivers them", len(event_pks)
+            )
+
+    transaction.on_commit(enqueue_rollback_unsafe)

@@ -24,7 +24,7 @@ from .accounts import (
 )
 from .codes import code_issue, code_verify, codes_purge, link_consume, link_issue, throttle_hit
 from .notifications import notification_mark_read
-from .notify import member_assert_can_transact, member_notify
+from .notify import Notice, member_assert_can_transact, member_notify, member_notify_bulk
 from .privacy import member_close, privacy_export
 from .tickets import (
     attachment_open,
@@ -46,6 +46,7 @@ from .verification import (
 )
 
 __all__ = [
+    "Notice",
     "PROFILE_FIELDS",
     "ConsentInfo",
     "SourceInfo",
@@ -69,6 +70,7 @@ __all__ = [
     "member_identity_bind",
     "member_login_by_code",
     "member_notify",
+    "member_notify_bulk",
     "member_password_set_by_code",
     "member_profile_update",
     "member_register_by_email",

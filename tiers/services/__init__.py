@@ -6,7 +6,7 @@ member_tier_context_lock + growth_record_locked; jobs: tiers_reevaluate, subscri
 """
 
 from .bulk import GrowthRow, growth_bulk_record
-from .changes import tier_change_record
+from .changes import tier_change_record, tier_changes_record_bulk
 from .growth import (
     TierContext,
     growth_record,
@@ -31,6 +31,7 @@ __all__ = [
     "subscription_purchase",
     "subscriptions_expire",
     "tier_change_record",
+    "tier_changes_record_bulk",
     "tier_override_clear",
     "tier_override_set",
     "tier_overrides_expire",

@@ -8,14 +8,45 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import events
-from core.outbox import outbox_emit
-from members.services import member_notify
+from core.outbox import outbox_emit, outbox_emit_bulk
+from members.services import Notice, member_notify, member_notify_bulk
 
 from ..models import Tier, TierChange
 
 
 def _label(tier: Tier | None) -> str:
     return f"{tier.name} {tier.name_en}" if tier is not None else "-"
+
+
+def _is_up(from_tier: Tier | None, to_tier: Tier | None) -> bool:
+    return (to_tier.rank if to_tier else -1) > (from_tier.rank if from_tier else -1)
+
+
+def _notice_text(from_tier: Tier | None, to_tier: Tier | None, reason: str, up: bool) -> tuple[str, str]:
+    if up:
+        title = _("Welcome to %(tier)s") % {"tier": _label(to_tier)}
+        body = _("Your member tier is now %(tier)s. Enjoy its benefits.") % {"tier": _label(to_tier)}
+    else:
+        title = _("Your member tier is now %(tier)s") % {"tier": _label(to_tier)}
+        body = _("Your member tier changed from %(old)s to %(new)s: %(reason)s") % {
+            "old": _label(from_tier),
+            "new": _label(to_tier),
+            "reason": reason,
+        }
+    return title, body
+
+
+def _webhook_data(member, from_tier, to_tier, effective_tier, up: bool, source: str, reason: str, at) -> dict:
+    return {
+        "member_id": member.member_id,
+        "from_tier": from_tier.code if from_tier else None,
+        "to_tier": to_tier.code if to_tier else None,
+        "effective_tier": effective_tier.code if effective_tier else (to_tier.code if to_tier else None),
+        "direction": "up" if up else "down",
+        "source": source,
+        "reason": reason,
+        "changed_at": at,
+    }
 
 
 def tier_change_record(
@@ -40,17 +71,8 @@ def tier_change_record(
         actor=actor[:200],
         created_at=at,
     )
-    up = (to_tier.rank if to_tier else -1) > (from_tier.rank if from_tier else -1)
-    if up:
-        title = _("Welcome to %(tier)s") % {"tier": _label(to_tier)}
-        body = _("Your member tier is now %(tier)s. Enjoy its benefits.") % {"tier": _label(to_tier)}
-    else:
-        title = _("Your member tier is now %(tier)s") % {"tier": _label(to_tier)}
-        body = _("Your member tier changed from %(old)s to %(new)s: %(reason)s") % {
-            "old": _label(from_tier),
-            "new": _label(to_tier),
-            "reason": reason,
-        }
+    up = _is_up(from_tier, to_tier)
+    title, body = _notice_text(from_tier, to_tier, reason, up)
     member_notify(
         member=member,
         kind="tier.changed",
@@ -62,16 +84,60 @@ def tier_change_record(
     )
     outbox_emit(
         type="tier.changed",
-        data={
-            "member_id": member.member_id,
-            "from_tier": from_tier.code if from_tier else None,
-            "to_tier": to_tier.code if to_tier else None,
-            "effective_tier": effective_tier.code if effective_tier else (to_tier.code if to_tier else None),
-            "direction": "up" if up else "down",
-            "source": source,
-            "reason": reason,
-            "changed_at": at,
-        },
+        data=_webhook_data(member, from_tier, to_tier, effective_tier, up, source, reason, at),
     )
     events.publish(events.TIER_CHANGED, member=member, old_tier=from_tier, new_tier=to_tier, reason=reason)
     return change
+
+
+def tier_changes_record_bulk(
+    *, changes: list[tuple[object, Tier | None, Tier | None, str]], source: str, at: datetime
+) -> list[TierChange]:
+    """tier_change_record for many members at once (re-evaluation), in the caller's transaction:
+    one INSERT of the TierChange rows, notices through members.services.member_notify_bulk, one
+    INSERT of the tier.changed webhook events (core.outbox.outbox_emit_bulk), and TIER_CHANGED
+    published per member as before. `changes` holds (member, from_tier, to_tier, reason)."""
+    if not changes:
+        return []
+    rows = TierChange.objects.bulk_create(
+        [
+            TierChange(
+                member_id=member.pk,
+                from_tier=from_tier,
+                to_tier=to_tier,
+                source=source,
+                reason=reason[:255],
+                actor="",
+                created_at=at,
+            )
+            for member, from_tier, to_tier, reason in changes
+        ]
+    )
+    notices: list[Notice] = []
+    hooks: list[dict] = []
+    texts: dict[tuple, tuple[str, str]] = {}
+    for row, (member, from_tier, to_tier, reason) in zip(rows, changes, strict=True):
+        up = _is_up(from_tier, to_tier)
+        key = (from_tier.pk if from_tier else None, to_tier.pk if to_tier else None, reason)
+        if key not in texts:
+            texts[key] = _notice_text(from_tier, to_tier, reason, up)
+        title, body = texts[key]
+        notices.append(
+            Notice(
+                member=member,
+                kind="tier.changed",
+                title=title,
+                body=body,
+                data={"from": from_tier.code if from_tier else None, "to": to_tier.code if to_tier else None},
+                dedupe_key=f"tier.changed:{row.pk}",
+            )
+        )
+        hooks.append(_webhook_data(member, from_tier, to_tier, None, up, source, reason, at))
+    member_notify_bulk(items=notices, channels=("inbox", "email"))
+    outbox_emit_bulk(type="tier.changed", items=hooks)
+    if events.handlers(events.TIER_CHANGED):
+        for member, from_tier, to_tier, reason in changes:
+            events.publish(
+                events.TIER_CHANGED, member=member, old_tier=from_tier, new_tier=to_tier, reason=reason
+            )
+    return rows

@@ -17,13 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.jobs import job_run
-from members.services import member_notify
+from members.services import Notice, member_notify_bulk
 
 from .. import rules
 from ..lock_objects import member_tier_lock_range
 from ..models import GrowthEntry, MemberTier, ReevaluationRun, Tier, TierChange
 from ..selectors import member_window_sums, sums_from_row, tier_list, window_aggregates
-from .changes import tier_change_record
+from .changes import tier_changes_record_bulk
 
 JOB = "tiers.reevaluate"
 DEFAULT_CHUNK = 10_000
@@ -87,52 +87,62 @@ def _apply(
     if changed or warned:
         User = get_user_model()
         members = User.objects.in_bulk([s.pk for s, _d in changed + warned])
+        reasons: dict[tuple, str] = {}
+        records = []
         for state, decision in changed:
             current = tiers_by_pk[state.tier_id]
-            if decision.outcome == rules.Outcome.DOWNGRADED:
-                reason = _("Retention requirement of %(tier)s not met by the end of the grace period") % {
-                    "tier": current.name_en
-                }
-            else:
-                reason = _("Qualified for %(tier)s at re-evaluation") % {"tier": decision.tier.name_en}
-            tier_change_record(
-                member=members[state.pk],
-                from_tier=current,
-                to_tier=decision.tier,
-                source=TierChange.Source.REEVALUATION,
-                reason=reason,
-                at=as_of,
-            )
+            key = (decision.outcome, current.pk, decision.tier.pk)
+            if key not in reasons:
+                if decision.outcome == rules.Outcome.DOWNGRADED:
+                    reasons[key] = _(
+                        "Retention requirement of %(tier)s not met by the end of the grace period"
+                    ) % {"tier": current.name_en}
+                else:
+                    reasons[key] = _("Qualified for %(tier)s at re-evaluation") % {
+                        "tier": decision.tier.name_en
+                    }
+            records.append((members[state.pk], current, decision.tier, reasons[key]))
+        tier_changes_record_bulk(changes=records, source=TierChange.Source.REEVALUATION, at=as_of)
+        warnings: dict[tuple, tuple[str, str, dict]] = {}
+        notices = []
         for state, decision in warned:
-            _warn(member=members[state.pk], tier=tiers_by_pk[state.tier_id], until=decision.grace_until)
+            tier, until = tiers_by_pk[state.tier_id], decision.grace_until
+            key = (tier.pk, until)
+            if key not in warnings:
+                warnings[key] = _warning_text(tier=tier, until=until)
+            title, body, data = warnings[key]
+            notices.append(
+                Notice(
+                    member=members[state.pk],
+                    kind="tier.retention_warning",
+                    title=title,
+                    body=body,
+                    data=data,
+                    dedupe_key=f"tiers.grace:{tier.code}:{until:%Y%m%d}",
+                )
+            )
+        member_notify_bulk(items=notices, channels=("inbox", "email", "sms"))
     return counts
 
 
-def _warn(*, member, tier: Tier, until: datetime) -> None:
+def _warning_text(*, tier: Tier, until: datetime) -> tuple[str, str, dict]:
     growth, spend = rules.retention_requirement(tier)
     need = []
     if growth is not None:
         need.append(_("growth value %(n)s") % {"n": growth})
     if spend is not None:
         need.append(_("spend %(n)s CNY") % {"n": spend})
-    member_notify(
-        member=member,
-        kind="tier.retention_warning",
-        title=_("Keep your %(tier)s tier") % {"tier": f"{tier.name} {tier.name_en}"},
-        body=_(
-            "You have not yet reached %(need)s in the last %(months)s months needed to keep %(tier)s. "
-            "Reach it by %(date)s, or your tier will go down one level."
-        )
-        % {
-            "need": ", ".join(need),
-            "months": tier.window_months,
-            "tier": tier.name_en,
-            "date": timezone.localtime(until).strftime("%Y-%m-%d"),
-        },
-        data={"tier": tier.code, "grace_until": until.isoformat()},
-        channels=("inbox", "email", "sms"),
-        dedupe_key=f"tiers.grace:{tier.code}:{until:%Y%m%d}",
-    )
+    title = _("Keep your %(tier)s tier") % {"tier": f"{tier.name} {tier.name_en}"}
+    body = _(
+        "You have not yet reached %(need)s in the last %(months)s months needed to keep %(tier)s. "
+        "Reach it by %(date)s, or your tier will go down one level."
+    ) % {
+        "need": ", ".join(need),
+        "months": tier.window_months,
+        "tier": tier.name_en,
+        "date": timezone.localtime(until).strftime("%Y-%m-%d"),
+    }
+    return title, body, {"tier": tier.code, "grace_until": until.isoformat()}
 
 
 def member_tier_reevaluate(*, member, as_of: datetime | None = None) -> rules.Decision | None:
