@@ -1,21 +1,40 @@
 """Demo orders: two years of orders for the demo members, with 618 and 双11 peaks.
 
-Set-based: per batch of members it builds orders, items, rule awards, lots, ledger entries
-and accounts in memory and writes each table with one bulk_create, keeping the ledger exactly
-consistent (the reconciliation job passes on seeded data). Per-order services are not used.
+Set-based: per batch of members (in pk order, so memory stays bounded for a million) it builds
+orders, items, rule awards, lots, ledger entries and accounts in memory and writes each table
+with one COPY (PostgreSQL) or one executemany (SQLite), ids reserved from the tables'
+sequences first, keeping the ledger exactly consistent (the reconciliation job passes on
+seeded data). Per-order services are not used.
+
+Growth value: for members new to the tier engine (no tier state, no growth yet, as every
+demo member is) the seeder writes what tiers.services.growth_bulk_record would: one growth
+entry per order, the tier state with its lifetime totals, and for members whose window sums
+reach a higher tier the at-once upgrade (tier, tier_since, evaluate_at), the TierChange, the
+inbox notice and the tier.changed webhook event, and publishes TIER_CHANGED. Members who
+already have a tier state or growth go through growth_bulk_record itself.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.db.models import JSONField
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from core.models import Partner
+from core import events
+from core.ids import new_public_id
+from core.models import OutboxEvent, Partner
+from members.models import Notification
+from tiers import rules
+from tiers.models import GrowthEntry, MemberTier, TierChange
+from tiers.selectors import tier_default, tier_list
 from tiers.services import GrowthRow, growth_bulk_record
 
 from .models import (
@@ -29,7 +48,7 @@ from .models import (
 )
 from .services.ledger import lot_expiry, points_settings_get
 
-BATCH = 1000
+BATCH = 2000  # members per batch
 CATEGORIES = [
     ("apparel", ["T恤", "连衣裙", "羽绒服", "牛仔裤", "运动鞋"], (59, 699)),
     ("beauty", ["面霜", "口红", "精华液", "面膜"], (39, 899)),
@@ -80,7 +99,7 @@ def _order_times(
 def seed_orders(*, members: int, stdout, rng: random.Random) -> None:
     User = get_user_model()
     now = timezone.now()
-    partner, _ = Partner.objects.get_or_create(name="shop")
+    partner, _created = Partner.objects.get_or_create(name="shop")
     policy = points_settings_get()
     window = timedelta(days=policy.return_window_days)
     rule = (
@@ -92,7 +111,142 @@ def seed_orders(*, members: int, stdout, rng: random.Random) -> None:
     today = timezone.localtime(now).date()
     days = [today - timedelta(days=i) for i in range(730, -1, -1)]
     weights = [_day_weight(d) for d in days]
+    tiers = tier_list()
+    tables = {
+        name: _Table(model, fields, now=now)
+        for name, model, fields in (
+            (
+                "order",
+                Order,
+                [
+                    "id",
+                    "partner",
+                    "order_id",
+                    "member",
+                    "amount",
+                    "currency",
+                    "channel",
+                    "store_id",
+                    "paid_at",
+                    "status",
+                    "points_awarded",
+                    "growth_value",
+                    "imported",
+                    "confirmed_at",
+                    "created_at",
+                ],
+            ),
+            ("item", OrderItem, ["id", "order", "sku", "category", "quantity", "unit_price"]),
+            (
+                "account",
+                PointsAccount,
+                ["id", "member", "available", "pending", "lifetime_earned", "lifetime_expired", "created_at"],
+            ),
+            (
+                "lot",
+                PointsLot,
+                [
+                    "id",
+                    "account",
+                    "state",
+                    "points",
+                    "remaining",
+                    "earned_at",
+                    "confirm_after",
+                    "expires_at",
+                    "source_type",
+                    "source_id",
+                    "order",
+                ],
+            ),
+            (
+                "award",
+                RuleAward,
+                [
+                    "id",
+                    "rule",
+                    "account",
+                    "order",
+                    "source_type",
+                    "source_id",
+                    "base_amount",
+                    "multiplier",
+                    "points",
+                    "awarded_at",
+                ],
+            ),
+            (
+                "entry",
+                PointsEntry,
+                [
+                    "id",
+                    "account",
+                    "kind",
+                    "amount",
+                    "delta_available",
+                    "delta_pending",
+                    "balance_after",
+                    "source_type",
+                    "source_id",
+                    "actor",
+                    "reason",
+                    "created_at",
+                ],
+            ),
+            (
+                "growth",
+                GrowthEntry,
+                [
+                    "id",
+                    "member",
+                    "growth",
+                    "spend",
+                    "orders",
+                    "source_type",
+                    "source_id",
+                    "occurred_at",
+                    "reason",
+                ],
+            ),
+            (
+                "state",
+                MemberTier,
+                [
+                    "member",
+                    "tier",
+                    "tier_since",
+                    "growth_total",
+                    "spend_total",
+                    "orders_total",
+                    "evaluate_at",
+                ],
+            ),
+            (
+                "change",
+                TierChange,
+                ["id", "member", "from_tier", "to_tier", "source", "reason", "created_at"],
+            ),
+            (
+                "note",
+                Notification,
+                ["id", "member", "kind", "title", "body", "data", "channels", "dedupe_key", "created_at"],
+            ),
+            ("outbox", OutboxEvent, ["id", "public_id", "type", "data", "created_at"]),
+        )
+    }
+    ctx = {
+        "partner_pk": partner.pk,
+        "rule": rule,
+        "rate": rate,
+        "policy": policy,
+        "window": window,
+        "tables": tables,
+        "tiers": tiers,
+        "windows": rules.windows_of(tiers),
+        "default_tier": tier_default(),
+    }
     total_orders = 0
+    batches = 0
     last_pk = 0
     while True:
         batch = list(
@@ -103,153 +257,277 @@ def seed_orders(*, members: int, stdout, rng: random.Random) -> None:
         if not batch:
             break
         last_pk = batch[-1][0]
-        total_orders += _seed_batch(batch, partner, rule, rate, policy, window, now, rng, days, weights)
-        stdout.write(f"  orders: {total_orders} so far")
+        total_orders += _seed_batch(batch, ctx, now, rng, days, weights)
+        batches += 1
+        if batches % 10 == 0:
+            stdout.write(f"  orders: {total_orders} so far")
+    stdout.write(f"  orders: {total_orders}")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # fresh statistics for the queries that follow
+            for model in (
+                Order,
+                OrderItem,
+                PointsAccount,
+                PointsLot,
+                RuleAward,
+                PointsEntry,
+                GrowthEntry,
+                MemberTier,
+            ):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
-def _seed_batch(batch, partner, rule, rate, policy, window, now, rng, days, weights) -> int:
-    orders: list[Order] = []
-    items: list[list[dict]] = []
+# --- fast writes -----------------------------------------------------------------------------
+
+
+class _Table:
+    """Rows of one model written in bulk with explicit ids: COPY on PostgreSQL, executemany
+    elsewhere. The caller gives `fields` (the pk first) in every row; every other column gets
+    its model default (auto_now columns: now), as Model() + bulk_create would."""
+
+    def __init__(self, model, fields: list[str], *, now: datetime):
+        meta = model._meta
+        given = [meta.get_field(name) for name in fields]
+        names = {f.name for f in given}
+        others = [f for f in meta.concrete_fields if f.name not in names]
+        self.model = model
+        self.table = meta.db_table
+        self.columns = [f.column for f in given + others]
+        self.json = [i for i, f in enumerate(given) if isinstance(f, JSONField)]
+        self.tail = tuple(
+            now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default()
+            for f in others
+        )
+        self.tail = tuple(
+            _json(v) if isinstance(f, JSONField) else v for f, v in zip(others, self.tail, strict=True)
+        )
+
+    def ids(self, n: int) -> list[int]:
+        """n fresh primary keys, taken from the table's sequence (safe beside other writers)."""
+        if n <= 0:
+            return []
+        pk = self.model._meta.pk.column
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [self.table, pk, n],
+                )
+                return [row[0] for row in cursor.fetchall()]
+            # SQLite: one writer at a time; the batch's transaction holds the write lock.
+            qn = connection.ops.quote_name
+            cursor.execute(f"SELECT COALESCE(MAX({qn(pk)}), 0) FROM {qn(self.table)}")  # noqa: S608
+            start = cursor.fetchone()[0]
+            return list(range(start + 1, start + n + 1))
+
+    def insert(self, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        qn = connection.ops.quote_name
+        columns = ", ".join(qn(c) for c in self.columns)
+        tail = self.tail
+        json_idx = self.json
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {qn(self.table)} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        if json_idx:
+                            row = tuple(_json(v) if i in json_idx else v for i, v in enumerate(row))
+                        copy.write_row(row + tail)
+                return
+            ops = connection.ops
+            adapt = ops.adapt_datetimefield_value
+
+            def prep(row):
+                if json_idx:
+                    row = tuple(_json(v) if i in json_idx else v for i, v in enumerate(row))
+                return tuple(adapt(v) if isinstance(v, datetime) else v for v in row + tail)
+
+            marks = ", ".join(["%s"] * len(self.columns))
+            sql = f"INSERT INTO {qn(self.table)} ({columns}) VALUES ({marks})"  # noqa: S608
+            for start in range(0, len(rows), 5000):
+                cursor.executemany(sql, [prep(r) for r in rows[start : start + 5000]])
+
+
+def _json(value) -> str:
+    return json.dumps(value, cls=DjangoJSONEncoder)
+
+
+# --- one batch of members --------------------------------------------------------------------
+
+
+def _seed_batch(batch, ctx: dict, now, rng, days, weights) -> int:
+    partner_pk, rule, rate, policy, window = (
+        ctx["partner_pk"],
+        ctx["rule"],
+        ctx["rate"],
+        ctx["policy"],
+        ctx["window"],
+    )
+    # 1. Orders in memory: [member_pk, order_id, amount, channel, store_id, paid_at, points,
+    #    growth, confirmed_at] and their lines.
+    orders: list[list] = []
+    items: list[list[tuple]] = []
     for member_pk, joined, status in batch:
         if status == "closed":
             continue
         count = min(int(rng.expovariate(1 / 5)), 40) if rng.random() < 0.85 else 0
         for paid_at in _order_times(rng, joined, now, count, days, weights):
             lines = []
-            for _ in range(rng.choice([1, 1, 1, 2, 2, 3])):
+            for _line in range(rng.choice([1, 1, 1, 2, 2, 3])):
                 category, names, (low, high) = rng.choice(CATEGORIES)
                 price = Decimal(rng.randint(low, high)) - Decimal("0.10") * rng.choice([0, 1])
+                rng.choice(names)  # product name: not stored, kept for a stable random stream
                 lines.append(
-                    {
-                        "sku": f"{category[:3].upper()}-{rng.randrange(1000):04d}",
-                        "category": category,
-                        "quantity": rng.choice([1, 1, 1, 2]),
-                        "unit_price": price,
-                        "name": rng.choice(names),
-                    }
+                    (
+                        f"{category[:3].upper()}-{rng.randrange(1000):04d}",
+                        category,
+                        rng.choice([1, 1, 1, 2]),
+                        price,
+                    )
                 )
-            amount = sum((li["unit_price"] * li["quantity"] for li in lines), Decimal("0"))
+            amount = sum((price * qty for _sku, _cat, qty, price in lines), Decimal("0"))
+            order_id = f"SEED-{member_pk}-{len(orders)}-{rng.randrange(10**8):08d}"
+            channel = rng.choice(CHANNELS)
+            store_id = f"S{rng.randrange(1, 60):03d}" if rng.random() < 0.15 else ""
+            confirmed_at = paid_at + window if paid_at + window <= now else None
             orders.append(
-                Order(
-                    partner=partner,
-                    order_id=f"SEED-{member_pk}-{len(orders)}-{rng.randrange(10**8):08d}",
-                    member_id=member_pk,
-                    amount=amount,
-                    currency="CNY",
-                    channel=rng.choice(CHANNELS),
-                    store_id=f"S{rng.randrange(1, 60):03d}" if rng.random() < 0.15 else "",
-                    paid_at=paid_at,
-                    points_awarded=int(amount * rate),
-                    growth_value=int(amount),
-                    imported=True,
-                    created_at=paid_at,
-                )
+                [
+                    member_pk,
+                    order_id,
+                    amount,
+                    channel,
+                    store_id,
+                    paid_at,
+                    int(amount * rate),
+                    int(amount),
+                    confirmed_at,
+                ]
             )
             items.append(lines)
+    t = ctx["tables"]
     with transaction.atomic():
-        for order in orders:
-            if order.paid_at + window <= now:
-                order.status = Order.Status.COMPLETED
-                order.confirmed_at = order.paid_at + window
-        if orders:
-            Order.objects.bulk_create(orders, batch_size=2000)
-            OrderItem.objects.bulk_create(
-                [
-                    OrderItem(
-                        order=o,
-                        sku=li["sku"],
-                        category=li["category"],
-                        quantity=li["quantity"],
-                        unit_price=li["unit_price"],
-                    )
-                    for o, lines in zip(orders, items, strict=True)
-                    for li in lines
-                ],
-                batch_size=5000,
-            )
-        # Final balances per member, computed before the accounts are written (one INSERT).
-        plan: list[tuple[Order, datetime | None, bool]] = []
+        order_ids = t["order"].ids(len(orders))
+        t["order"].insert(
+            [
+                (
+                    oid,
+                    partner_pk,
+                    order_id,
+                    member_pk,
+                    amount,
+                    "CNY",
+                    channel,
+                    store_id,
+                    paid_at,
+                    Order.Status.COMPLETED if confirmed_at else Order.Status.PAID,
+                    points,
+                    growth,
+                    True,
+                    confirmed_at,
+                    paid_at,
+                )
+                for oid, (
+                    member_pk,
+                    order_id,
+                    amount,
+                    channel,
+                    store_id,
+                    paid_at,
+                    points,
+                    growth,
+                    confirmed_at,
+                ) in zip(order_ids, orders, strict=True)
+            ]
+        )
+        n_items = sum(len(lines) for lines in items)
+        item_ids = iter(t["item"].ids(n_items))
+        t["item"].insert(
+            [
+                (next(item_ids), oid, sku, category, qty, price)
+                for oid, lines in zip(order_ids, items, strict=True)
+                for sku, category, qty, price in lines
+            ]
+        )
+        # 2. Final balances per member, computed before the accounts are written.
+        plan: list[tuple] = []  # (order pk, order, expires_at, expired)
         totals: dict[int, list[int]] = {}
-        for order in orders:
-            points = order.points_awarded
+        for oid, order in zip(order_ids, orders, strict=True):
+            points, confirmed_at = order[6], order[8]
             if points <= 0:
                 continue
-            confirmed = order.confirmed_at is not None
-            expires_at = lot_expiry(earned_at=order.confirmed_at, policy=policy) if confirmed else None
+            confirmed = confirmed_at is not None
+            expires_at = lot_expiry(earned_at=confirmed_at, policy=policy) if confirmed else None
             expired = confirmed and expires_at is not None and expires_at <= now
-            plan.append((order, expires_at, expired))
-            t = totals.setdefault(order.member_id, [0, 0, 0, 0])  # available, pending, earned, expired
-            t[2] += points
+            plan.append((oid, order, expires_at, expired))
+            tot = totals.setdefault(order[0], [0, 0, 0, 0])  # available, pending, earned, expired
+            tot[2] += points
             if not confirmed:
-                t[1] += points
+                tot[1] += points
             elif expired:
-                t[3] += points
+                tot[3] += points
             else:
-                t[0] += points
-        accounts = {
-            a.member_id: a
-            for a in PointsAccount.objects.bulk_create(
+                tot[0] += points
+        open_members = [(pk, joined) for pk, joined, status in batch if status != "closed"]
+        account_ids = t["account"].ids(len(open_members))
+        accounts = {pk: aid for aid, (pk, _joined) in zip(account_ids, open_members, strict=True)}
+        zero = [0, 0, 0, 0]
+        t["account"].insert(
+            [
+                (aid, pk, *totals.get(pk, zero), joined)
+                for aid, (pk, joined) in zip(account_ids, open_members, strict=True)
+            ]
+        )
+        # 3. Lots and rule awards, one per order with points.
+        lot_ids = t["lot"].ids(len(plan))
+        t["lot"].insert(
+            [
+                (
+                    lid,
+                    accounts[order[0]],
+                    PointsLot.State.AVAILABLE if order[8] else PointsLot.State.PENDING,
+                    order[6],
+                    0 if expired else order[6],
+                    order[5],
+                    order[5] + window,
+                    expires_at,
+                    "order",
+                    str(oid),
+                    oid,
+                )
+                for lid, (oid, order, expires_at, expired) in zip(lot_ids, plan, strict=True)
+            ]
+        )
+        if rule is not None:
+            award_ids = t["award"].ids(len(plan))
+            t["award"].insert(
                 [
-                    PointsAccount(
-                        member_id=pk,
-                        created_at=joined,
-                        available=totals.get(pk, [0] * 4)[0],
-                        pending=totals.get(pk, [0] * 4)[1],
-                        lifetime_earned=totals.get(pk, [0] * 4)[2],
-                        lifetime_expired=totals.get(pk, [0] * 4)[3],
+                    (
+                        aid,
+                        rule.pk,
+                        accounts[order[0]],
+                        oid,
+                        "order",
+                        str(oid),
+                        order[2],
+                        Decimal("1"),
+                        order[6],
+                        order[5],
                     )
-                    for pk, joined, status in batch
-                    if status != "closed"
-                ],
-                batch_size=2000,
+                    for aid, (oid, order, _e, _x) in zip(award_ids, plan, strict=True)
+                ]
             )
-        }
-        lots: list[PointsLot] = []
-        awards: list[RuleAward] = []
-        for order, expires_at, expired in plan:
-            account = accounts[order.member_id]
-            points = order.points_awarded
-            lots.append(
-                PointsLot(
-                    account=account,
-                    state=PointsLot.State.AVAILABLE if order.confirmed_at else PointsLot.State.PENDING,
-                    points=points,
-                    remaining=0 if expired else points,
-                    earned_at=order.paid_at,
-                    confirm_after=order.paid_at + window,
-                    expires_at=expires_at,
-                    source_type="order",
-                    source_id=str(order.pk),
-                    order=order,
-                )
-            )
-            if rule is not None:
-                awards.append(
-                    RuleAward(
-                        rule=rule,
-                        account=account,
-                        order=order,
-                        source_type="order",
-                        source_id=str(order.pk),
-                        base_amount=order.amount,
-                        multiplier=Decimal("1"),
-                        points=points,
-                        awarded_at=order.paid_at,
-                    )
-                )
-        PointsLot.objects.bulk_create(lots, batch_size=5000)
-        RuleAward.objects.bulk_create(awards, batch_size=5000)
-        # Ledger lines in time order per account, so balance_after is right line by line.
+        # 4. Ledger lines in time order per account, so balance_after is right line by line.
         moves: dict[int, list[tuple]] = {}
-        for lot, (order, _expires_at, expired) in zip(lots, plan, strict=True):
-            pts = lot.points
-            lines = moves.setdefault(lot.account.pk, [])
-            lines.append((order.paid_at, 0, "earn", pts, 0, pts, "order", str(order.pk)))
-            if order.confirmed_at is not None:
-                lines.append((order.confirmed_at, 1, "confirm", pts, pts, -pts, "lot", str(lot.pk)))
+        for lid, (oid, order, expires_at, expired) in zip(lot_ids, plan, strict=True):
+            pts = order[6]
+            lines = moves.setdefault(accounts[order[0]], [])
+            lines.append((order[5], 0, "earn", pts, 0, pts, "order", str(oid)))
+            if order[8] is not None:
+                lines.append((order[8], 1, "confirm", pts, pts, -pts, "lot", str(lid)))
                 if expired:
-                    lines.append((lot.expires_at, 2, "expire", -pts, -pts, 0, "lot", str(lot.pk)))
-        entries: list[PointsEntry] = []
+                    lines.append((expires_at, 2, "expire", -pts, -pts, 0, "lot", str(lid)))
+        entries: list[tuple] = []
         for account_pk, lines in moves.items():
             available = 0
             for at, _seq, kind, amount, d_available, d_pending, source_type, source_id in sorted(
@@ -257,36 +535,148 @@ def _seed_batch(batch, partner, rule, rate, policy, window, now, rng, days, weig
             ):
                 available += d_available
                 entries.append(
-                    PointsEntry(
-                        account_id=account_pk,
-                        kind=kind,
-                        amount=amount,
-                        delta_available=d_available,
-                        delta_pending=d_pending,
-                        balance_after=available,
-                        source_type=source_type,
-                        source_id=source_id,
-                        actor="seed",
-                        reason="demo data",
-                        created_at=at,
-                    )
+                    (account_pk, kind, amount, d_available, d_pending, available, source_type, source_id, at)
                 )
-        PointsEntry.objects.bulk_create(entries, batch_size=5000)
-    # Growth value for the tier engine: the same entries the order service records.
-    growth_bulk_record(
-        rows=(
-            GrowthRow(
-                member_id=order.member_id,
-                growth=order.growth_value,
-                spend=order.amount,
-                orders=1,
-                source_type="order",
-                source_id=str(order.pk),
-                occurred_at=order.paid_at,
-                reason=f"order {order.order_id}",
-            )
-            for order in orders
-        ),
-        as_of=now,
-    )
+        entry_ids = t["entry"].ids(len(entries))
+        t["entry"].insert(
+            [
+                (eid, a, kind, amount, d_av, d_pe, bal, st, sid, "seed", "demo data", at)
+                for eid, (a, kind, amount, d_av, d_pe, bal, st, sid, at) in zip(
+                    entry_ids, entries, strict=True
+                )
+            ]
+        )
+    # 5. Growth value for the tier engine: the same entries and upgrades the order service
+    #    records (its own transaction, as growth_bulk_record's chunks are).
+    _record_growth(orders, order_ids, ctx=ctx, now=now)
     return len(orders)
+
+
+def _record_growth(orders: list[list], order_ids: list[int], *, ctx: dict, now: datetime) -> None:
+    if not orders:
+        return
+    member_pks = sorted({o[0] for o in orders})
+    known = set(MemberTier.objects.filter(member_id__in=member_pks).values_list("member_id", flat=True))
+    known.update(GrowthEntry.objects.filter(member_id__in=member_pks).values_list("member_id", flat=True))
+    default = ctx["default_tier"]
+    if default is None:
+        known = set(member_pks)  # no tier configured: the service decides (and refuses)
+    rows = [
+        GrowthRow(
+            member_id=o[0],
+            growth=o[7],
+            spend=o[2],
+            orders=1,
+            source_type="order",
+            source_id=str(oid),
+            occurred_at=o[5],
+            reason=f"order {o[1]}",
+        )
+        for oid, o in zip(order_ids, orders, strict=True)
+        if o[0] in known
+    ]
+    if rows:
+        growth_bulk_record(rows=rows, as_of=now)
+    fresh = [(oid, o) for oid, o in zip(order_ids, orders, strict=True) if o[0] not in known]
+    if not fresh:
+        return
+    tiers, windows, t = ctx["tiers"], ctx["windows"], ctx["tables"]
+    starts = {w: rules.months_before(now, w) for w in windows}
+    per_member: dict[int, list] = {}  # growth, spend, orders totals, then per-window sums
+    for _oid, o in fresh:
+        acc = per_member.setdefault(o[0], [0, Decimal("0"), 0, {w: [0, Decimal("0"), 0] for w in windows}])
+        acc[0] += o[7]
+        acc[1] += o[2]
+        acc[2] += 1
+        for w, start in starts.items():
+            if start <= o[5] <= now:
+                s = acc[3][w]
+                s[0] += o[7]
+                s[1] += o[2]
+                s[2] += 1
+    states, upgrades = [], []
+    for pk, (growth, spend, count, sums) in per_member.items():
+        window_sums = {w: rules.WindowSums(growth=g, spend=sp, orders=n) for w, (g, sp, n) in sums.items()}
+        best = rules.highest_qualified(tiers, window_sums)
+        if best is not None and best.rank > default.rank and (growth > 0 or spend > 0 or count > 0):
+            states.append((pk, best.pk, now, growth, spend, count, rules.next_evaluation(best, now)))
+            upgrades.append((pk, best, window_sums))
+        else:
+            states.append((pk, default.pk, now, growth, spend, count, None))
+    with transaction.atomic():
+        growth_ids = t["growth"].ids(len(fresh))
+        t["growth"].insert(
+            [
+                (gid, o[0], o[7], o[2], 1, "order", str(oid), o[5], f"order {o[1]}"[:255])
+                for gid, (oid, o) in zip(growth_ids, fresh, strict=True)
+            ]
+        )
+        t["state"].insert(states)
+        if upgrades:
+            _record_upgrades(upgrades, default=default, ctx=ctx, now=now)
+
+
+def _label(tier) -> str:
+    return f"{tier.name} {tier.name_en}"
+
+
+def _record_upgrades(upgrades: list[tuple], *, default, ctx: dict, now: datetime) -> None:
+    """What tier_change_record writes for each at-once upgrade, in bulk."""
+    t = ctx["tables"]
+    members = dict(
+        get_user_model().objects.filter(pk__in=[pk for pk, _b, _s in upgrades]).values_list("pk", "member_id")
+    )
+    change_ids = t["change"].ids(len(upgrades))
+    changes, notes, events_rows, reasons = [], [], [], []
+    for cid, (pk, best, sums) in zip(change_ids, upgrades, strict=True):
+        window = sums.get(best.window_months) or rules.WindowSums()
+        reason = _(
+            "Qualified with growth value %(growth)s, spend %(spend)s and %(orders)s orders in %(months)s months"
+        ) % {
+            "growth": window.growth,
+            "spend": window.spend,
+            "orders": window.orders,
+            "months": best.window_months,
+        }
+        reasons.append(reason)
+        changes.append((cid, pk, default.pk, best.pk, TierChange.Source.GROWTH, reason[:255], now))
+        notes.append(
+            (
+                pk,
+                "tier.changed",
+                _("Welcome to %(tier)s") % {"tier": _label(best)},
+                _("Your member tier is now %(tier)s. Enjoy its benefits.") % {"tier": _label(best)},
+                {"from": default.code, "to": best.code},
+                ["inbox", "email"],
+                f"tier.changed:{cid}",
+                now,
+            )
+        )
+        events_rows.append(
+            (
+                new_public_id("evt", 20),
+                "tier.changed",
+                {
+                    "member_id": members[pk],
+                    "from_tier": default.code,
+                    "to_tier": best.code,
+                    "effective_tier": best.code,
+                    "direction": "up",
+                    "source": TierChange.Source.GROWTH,
+                    "reason": reason,
+                    "changed_at": now,
+                },
+                now,
+            )
+        )
+    t["change"].insert(changes)
+    note_ids = t["note"].ids(len(notes))
+    t["note"].insert([(nid, *row) for nid, row in zip(note_ids, notes, strict=True)])
+    event_ids = t["outbox"].ids(len(events_rows))
+    t["outbox"].insert([(eid, *row) for eid, row in zip(event_ids, events_rows, strict=True)])
+    if events.handlers(events.TIER_CHANGED):
+        users = get_user_model().objects.in_bulk([pk for pk, _b, _s in upgrades])
+        for (pk, best, _sums), reason in zip(upgrades, reasons, strict=True):
+            events.publish(
+                events.TIER_CHANGED, member=users[pk], old_tier=default, new_tier=best, reason=reason
+            )
