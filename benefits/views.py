@@ -63,10 +63,19 @@ def coupon_detail(request: HttpRequest, code: str) -> HttpResponse:
     if coupon is None:  # another member's coupon is simply not found
         raise Http404
     events = coupon.events.order_by("created_at", "pk")
+    tier_names = []
+    if coupon.template.tier_codes:
+        names = {t.code: t.display_name for t in upstream.tier_catalogue()}
+        tier_names = [names.get(code, code) for code in coupon.template.tier_codes]
     return render(
         request,
         "benefits/coupon_detail.html",
-        {"coupon": coupon, "summary": describe_template(coupon.template), "events": events},
+        {
+            "coupon": coupon,
+            "summary": describe_template(coupon.template),
+            "events": events,
+            "tier_names": tier_names,
+        },
     )
 
 
