@@ -6,7 +6,7 @@ A script, not a test. In one run, against one PostgreSQL database:
 
 1. migrate it, create bench members (INSERT ... SELECT generate_series) and an API key
    (`manage.py create_api_key`, rate limit off for the bench partner);
-2. start gunicorn on 127.0.0.1 and drive sustained POST /orders with 8 client threads
+2. start gunicorn on 127.0.0.1 (2 sync workers per CPU) and drive sustained POST /orders with 8 client threads
    (http.client, keep-alive) for ~20 s: orders/s and latency percentiles;
 3. POST /orders:import with batches of 1,000 historical orders: orders/s;
 4. pgbench TPC-B on the same database (`pgbench -i -s 1`, then `pgbench -c 8 -j 2 -T 20`)
@@ -359,7 +359,14 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2 * (os.cpu_count() or 1),
+        help="gunicorn sync workers (default 2 per CPU: a request spends about half its time "
+        "waiting on PostgreSQL on the same host, so one per CPU leaves the CPUs idle and more "
+        "only adds contention)",
+    )
     parser.add_argument("--import-batches", type=int, default=5)
     parser.add_argument("--lots", default="100000,1000000", help="expiry sizes, comma separated")
     parser.add_argument("--expiry-accounts", type=int, default=50000)
