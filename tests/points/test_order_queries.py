@@ -112,3 +112,28 @@ def test_top_tier_member_skips_the_window_sums(shop, django_assert_max_num_queri
     with django_assert_max_num_queries(21):
         outcome = _record(shop, member, "Q6")
     assert outcome.body["tier"] == top.code
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_insert_decides_the_replay(shop):
+    """Called with no transaction open (as a request is), the order insert runs without a
+    savepoint; a replay aborts its own empty transaction and answers with the first order."""
+    from django.db import connection
+
+    member = make_member()
+    assert not connection.in_atomic_block
+    first = _record(shop, member, "T1")
+    again = _record(shop, member, "T1")
+    assert first.created and not again.created
+    assert again.order.pk == first.order.pk and again.body == first.body
+    assert GrowthEntry.objects.filter(member=member).count() == 1
+    member.status = member.Status.FROZEN
+    member.save(update_fields=["status"])
+    assert not _record(shop, member, "T1").created  # a replay still answers for a frozen member
+    from core.errors import ApplicationError
+
+    with pytest.raises(ApplicationError):
+        _record(shop, member, "T2")
+    assert not Order.objects.filter(order_id="T2").exists()
+    # The connection is usable afterwards (nothing left in an aborted transaction).
+    assert Order.objects.filter(order_id="T1").count() == 1
