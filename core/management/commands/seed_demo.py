@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import resource
+import sys
 import time
 
 from django.core.management.base import BaseCommand
@@ -50,5 +52,14 @@ class Command(BaseCommand):
                 self.stdout.write(f"Seeding {seeder.name}...")
                 seeder.func(members=options["members"], stdout=self.stdout, rng=rng)
                 counts[seeder.name] = round(time.perf_counter() - started, 1)
-                self.stdout.write(f"  {seeder.name} done in {counts[seeder.name]}s")
+                self.stdout.write(
+                    f"  {seeder.name} done in {counts[seeder.name]}s (peak memory {_peak_mb()} MB)"
+                )
+            counts["peak_memory_mb"] = _peak_mb()
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+
+
+def _peak_mb() -> int:
+    """Peak resident memory of this process so far (ru_maxrss: KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak / (1024 * 1024 if sys.platform == "darwin" else 1024))
