@@ -62,8 +62,8 @@ def outbox_emit_bulk(
     *, type: str, items: list[dict[str, Any]], partner: Partner | None = None, batch_size: int = 1000
 ) -> list[OutboxEvent]:
     """outbox_emit for many events of one type (jobs): one INSERT per `batch_size` events and
-    one after-commit callback that queues their dispatch (the periodic sweep delivers any the
-    broker did not take)."""
+    one after-commit callback that queues their dispatch, 100 events per broker message (the
+    periodic sweep delivers any the broker did not take)."""
     if type not in WEBHOOK_EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {type!r}")
     events = OutboxEvent.objects.bulk_create(
@@ -84,8 +84,8 @@ def _schedule_dispatch_many(event_pks: list[int]) -> None:
         try:
             from .tasks import webhooks_dispatch_event
 
-            for pk in event_pks:
-                webhooks_dispatch_event.delay(pk)
+            # One broker message per 100 events (celery.starmap), not one per event.
+            webhooks_dispatch_event.chunks([(pk,) for pk in event_pks], 100).apply_async()
         except Exception:  # noqa: BLE001
             import logging
 
