@@ -30,12 +30,14 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already loaded (use --force to add more).")
             return
         # Demo history must not message anyone: tier upgrades and reminders that seeding
-        # triggers go to the inbox only.
+        # triggers go to the inbox only. DEBUG off: the debug cursor would keep the last 9,000
+        # statements (bulk inserts of thousands of rows each) in memory.
         from django.test.utils import override_settings
 
         with override_settings(
             EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
             SMS_BACKEND="members.sms.NullBackend",
+            DEBUG=False,
         ):
             self._seed(options)
 
