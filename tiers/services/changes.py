@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core import events
@@ -14,8 +15,14 @@ from members.services import Notice, member_notify, member_notify_bulk
 from ..models import Tier, TierChange
 
 
-def _label(tier: Tier | None) -> str:
-    return f"{tier.name} {tier.name_en}" if tier is not None else "-"
+def tier_label(tier: Tier | None) -> str:
+    """The tier's name in the active language (zh-hans unless a request chose English)."""
+    if tier is None:
+        return "-"
+    return tier.name if (get_language() or "zh-hans").startswith("zh") or not tier.name_en else tier.name_en
+
+
+_label = tier_label
 
 
 def _is_up(from_tier: Tier | None, to_tier: Tier | None) -> bool:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
+from core.money import format_money
 from members.models import User
 from members.services import member_assert_can_transact
 
@@ -143,7 +144,7 @@ def _record_upgrade(
         )
         % {
             "growth": window.growth,
-            "spend": window.spend,
+            "spend": format_money(Decimal(window.spend)),
             "orders": window.orders,
             "months": to_tier.window_months,
         },

@@ -23,7 +23,7 @@ from .. import rules
 from ..lock_objects import member_tier_lock_range
 from ..models import GrowthEntry, MemberTier, ReevaluationRun, Tier, TierChange
 from ..selectors import member_window_sums, sums_from_row, tier_list, window_aggregates
-from .changes import tier_changes_record_bulk
+from .changes import tier_changes_record_bulk, tier_label
 
 JOB = "tiers.reevaluate"
 DEFAULT_CHUNK = 10_000
@@ -96,10 +96,10 @@ def _apply(
                 if decision.outcome == rules.Outcome.DOWNGRADED:
                     reasons[key] = _(
                         "Retention requirement of %(tier)s not met by the end of the grace period"
-                    ) % {"tier": current.name_en}
+                    ) % {"tier": tier_label(current)}
                 else:
                     reasons[key] = _("Qualified for %(tier)s at re-evaluation") % {
-                        "tier": decision.tier.name_en
+                        "tier": tier_label(decision.tier)
                     }
             records.append((members[state.pk], current, decision.tier, reasons[key]))
         tier_changes_record_bulk(changes=records, source=TierChange.Source.REEVALUATION, at=as_of)
@@ -132,14 +132,14 @@ def _warning_text(*, tier: Tier, until: datetime) -> tuple[str, str, dict]:
         need.append(_("growth value %(n)s") % {"n": growth})
     if spend is not None:
         need.append(_("spend %(n)s CNY") % {"n": spend})
-    title = _("Keep your %(tier)s tier") % {"tier": f"{tier.name} {tier.name_en}"}
+    title = _("Keep your %(tier)s tier") % {"tier": tier_label(tier)}
     body = _(
         "You have not yet reached %(need)s in the last %(months)s months needed to keep %(tier)s. "
         "Reach it by %(date)s, or your tier will go down one level."
     ) % {
         "need": ", ".join(need),
         "months": tier.window_months,
-        "tier": tier.name_en,
+        "tier": tier_label(tier),
         "date": timezone.localtime(until).strftime("%Y-%m-%d"),
     }
     return title, body, {"tier": tier.code, "grace_until": until.isoformat()}
