@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 
 class BenefitsConfig(AppConfig):
     name = "benefits"
-    verbose_name = "Benefits and coupons"
+    verbose_name = _("Benefits and coupons")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from .errors import ApplicationError
 from .models import (
@@ -41,7 +43,11 @@ def _copy_into(target, source) -> None:
 
 
 def _show_once(request, label: str, value: str) -> None:
-    messages.warning(request, f"{label}: {value} — copy it now, it is not shown again.")
+    messages.warning(
+        request,
+        gettext("%(label)s: %(value)s — copy it now, it is not shown again.")
+        % {"label": label, "value": value},
+    )
 
 
 @admin.register(Partner)
@@ -66,7 +72,11 @@ class ApiKeyForm(forms.ModelForm):
 
 class RotateForm(forms.Form):
     grace_hours = forms.DecimalField(
-        min_value=0, max_value=24 * 30, decimal_places=2, help_text="How long the old keys keep working."
+        min_value=0,
+        max_value=24 * 30,
+        decimal_places=2,
+        label=_("Grace period (hours)"),
+        help_text=_("How long the old keys keep working."),
     )
 
 
@@ -110,16 +120,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
             "rotated_from",
         ]
 
-    @admin.display(description="state")
+    @admin.display(description=pgettext_lazy("api key", "State"))
     def state(self, obj: ApiKey) -> str:
         now = timezone.now()
         if obj.revoked_at and obj.revoked_at <= now:
-            return "revoked"
+            return gettext("revoked")
         if obj.expires_at and obj.expires_at <= now:
-            return "expired"
+            return gettext("expired")
         if obj.expires_at:
-            return "in grace period"
-        return "active"
+            return gettext("in grace period")
+        return pgettext("api key state", "active")
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead: the row stays for the audit trail
@@ -148,20 +158,24 @@ class ApiKeyAdmin(admin.ModelAdmin):
             request=request,
         )
         _copy_into(obj, api_key)
-        _show_once(request, f"API key for {api_key.partner.name}", raw)
+        _show_once(request, gettext("API key for %(partner)s") % {"partner": api_key.partner.name}, raw)
         if api_key.signing_secret:
-            _show_once(request, "Signing secret", api_key.signing_secret)
+            _show_once(request, gettext("Signing secret"), api_key.signing_secret)
 
-    @admin.action(description="Revoke selected keys now", permissions=["change"])
+    @admin.action(description=_("Revoke selected keys now"), permissions=["change"])
     def revoke_keys(self, request, queryset):
         from .services import api_key_revoke
 
         for api_key in queryset.order_by("pk"):
             api_key_revoke(api_key=api_key, actor=request.user, request=request)
-        messages.success(request, f"Revoked {queryset.count()} key(s).")
+        count = queryset.count()
+        messages.success(
+            request, ngettext("Revoked %(count)d key.", "Revoked %(count)d keys.", count) % {"count": count}
+        )
 
     @admin.action(
-        description="Rotate selected keys (old keys keep working for a grace period)", permissions=["change"]
+        description=_("Rotate selected keys (old keys keep working for a grace period)"),
+        permissions=["change"],
     )
     def rotate_keys(self, request, queryset):
         from datetime import timedelta
@@ -180,7 +194,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
                 "admin/core/apikey/rotate_confirmation.html",
                 {
                     **self.admin_site.each_context(request),
-                    "title": "Rotate API keys",
+                    "title": gettext("Rotate API keys"),
                     "opts": self.model._meta,
                     "keys": list(queryset.select_related("partner").order_by("pk")),
                     "form": form,
@@ -195,11 +209,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
             except ApplicationError as exc:
                 messages.error(request, f"{api_key}: {exc.message}")
                 continue
-            _show_once(request, f"New key for {new.partner.name} (replaces {api_key.prefix})", raw)
-        messages.info(request, f"Old keys stop working in {grace}.")
+            _show_once(
+                request,
+                gettext("New key for %(partner)s (replaces %(prefix)s)")
+                % {"partner": new.partner.name, "prefix": api_key.prefix},
+                raw,
+            )
+        messages.info(request, gettext("Old keys stop working in %(grace)s.") % {"grace": grace})
         return None
 
-    @admin.action(description="Reset signing secret (and require signed requests)", permissions=["change"])
+    @admin.action(description=_("Reset signing secret (and require signed requests)"), permissions=["change"])
     def reset_signing_secret(self, request, queryset):
         from .services import api_key_signing_secret_reset
 
@@ -207,13 +226,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
             secret = api_key_signing_secret_reset(
                 api_key=api_key, require_signature=True, actor=request.user, request=request
             )
-            _show_once(request, f"Signing secret for {api_key}", secret)
+            _show_once(request, gettext("Signing secret for %(key)s") % {"key": api_key}, secret)
 
 
 class WebhookEndpointForm(forms.ModelForm):
     url = forms.URLField(max_length=500, assume_scheme="https")
     event_types = forms.MultipleChoiceField(
-        choices=[("*", "* (every event)")] + [(t, t) for t in WEBHOOK_EVENT_TYPES],
+        choices=[("*", _("* (every event)"))] + [(t, t) for t in WEBHOOK_EVENT_TYPES],
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -261,15 +280,15 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             request=request,
         )
         _copy_into(obj, endpoint)
-        _show_once(request, f"Signing secret of {endpoint.url}", secret)
+        _show_once(request, gettext("Signing secret of %(url)s") % {"url": endpoint.url}, secret)
 
-    @admin.action(description="Rotate signing secret", permissions=["change"])
+    @admin.action(description=_("Rotate signing secret"), permissions=["change"])
     def rotate_secret(self, request, queryset):
         from .webhooks import webhook_endpoint_secret_rotate
 
         for endpoint in queryset.select_related("partner").order_by("pk"):
             secret = webhook_endpoint_secret_rotate(endpoint=endpoint, actor=request.user, request=request)
-            _show_once(request, f"New signing secret of {endpoint.url}", secret)
+            _show_once(request, gettext("New signing secret of %(url)s") % {"url": endpoint.url}, secret)
 
 
 class WebhookAttemptInline(admin.TabularInline):
@@ -305,24 +324,31 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     actions = ["resend"]
     date_hierarchy = "created_at"
 
-    @admin.display(description="event type", ordering="event__type")
+    @admin.display(description=_("Event type"), ordering="event__type")
     def event_type(self, obj: WebhookDelivery) -> str:
         return obj.event.type
 
-    @admin.display(description="event id")
+    @admin.display(description=_("Event ID"))
     def event_id(self, obj: WebhookDelivery) -> str:
         return obj.event.public_id
 
     def has_resend_permission(self, request) -> bool:
         return request.user.has_perm("core.change_webhookdelivery")
 
-    @admin.action(description="Re-send now", permissions=["resend"])
+    @admin.action(description=_("Re-send now"), permissions=["resend"])
     def resend(self, request, queryset):
         from .webhooks import webhook_delivery_resend
 
         for delivery in queryset.order_by("pk"):
             webhook_delivery_resend(delivery=delivery, actor=request.user, request=request)
-        messages.success(request, f"Queued {queryset.count()} deliveries for sending.")
+        count = queryset.count()
+        messages.success(
+            request,
+            ngettext(
+                "Queued %(count)d delivery for sending.", "Queued %(count)d deliveries for sending.", count
+            )
+            % {"count": count},
+        )
 
 
 @admin.register(AuditLog)
@@ -357,7 +383,7 @@ class OutboxEventAdmin(ReadOnlyAdmin):
             super().get_queryset(request).select_related("partner").annotate(_deliveries=Count("deliveries"))
         )
 
-    @admin.display(description="deliveries", ordering="_deliveries")
+    @admin.display(description=_("Deliveries"), ordering="_deliveries")
     def delivery_count(self, obj) -> int:
         return obj._deliveries
 

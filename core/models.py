@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .crypto import EncryptedTextField
 
@@ -13,14 +15,18 @@ from .crypto import EncryptedTextField
 class Partner(models.Model):
     """A partner system (the shop, a POS, the app) that calls the API."""
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("Name"))
     rate_limit_per_minute = models.PositiveIntegerField(
-        default=600, help_text="Requests per minute per key of this partner."
+        default=600,
+        help_text=_("Requests per minute per key of this partner."),
+        verbose_name=_("Rate limit per minute"),
     )
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    is_active = models.BooleanField(default=True, verbose_name=_("Is active"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -30,33 +36,52 @@ class Partner(models.Model):
 class ApiKey(models.Model):
     """A partner's key. Only a hash is stored; the key is shown once at creation."""
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(max_length=100, blank=True)
-    prefix = models.CharField(max_length=16, unique=True, help_text="Public part, used to find the key.")
-    key_hash = models.CharField(max_length=128)
-    scopes = models.JSONField(default=list, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(null=True, blank=True, help_text="Set when rotated: grace period end.")
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("Partner")
+    )
+    name = models.CharField(max_length=100, blank=True, verbose_name=_("Name"))
+    prefix = models.CharField(
+        max_length=16,
+        unique=True,
+        help_text=_("Public part, used to find the key."),
+        verbose_name=_("Prefix"),
+    )
+    key_hash = models.CharField(max_length=128, verbose_name=_("Key hash"))
+    scopes = models.JSONField(default=list, blank=True, verbose_name=_("Scopes"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
+    expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("Set when rotated: grace period end."),
+        verbose_name=_("Expires at"),
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Revoked at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Last used at"))
     rotated_from = models.ForeignKey(
         "self",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The key this one replaced.",
+        help_text=_("The key this one replaced."),
+        verbose_name=_("Rotated from"),
     )
     require_signature = models.BooleanField(
-        default=False, help_text="Reject requests without a valid X-Signature header."
+        default=False,
+        help_text=_("Reject requests without a valid X-Signature header."),
+        verbose_name=_("Require signature"),
     )
     signing_secret = EncryptedTextField(
-        blank=True, default="", help_text="HMAC secret for X-Signature (encrypted at rest)."
+        blank=True,
+        default="",
+        help_text=_("HMAC secret for X-Signature (encrypted at rest)."),
+        verbose_name=_("Signing secret"),
     )
 
     class Meta:
+        verbose_name_plural = _("API keys")
         ordering = ["-created_at"]
-        verbose_name = "API key"
+        verbose_name = _("API key")
         constraints = [
             models.CheckConstraint(
                 condition=~Q(require_signature=True, signing_secret=""),
@@ -78,24 +103,35 @@ class IdempotencyRecord(models.Model):
     """Remembers the response of a POST made with an Idempotency-Key, per partner."""
 
     class State(models.TextChoices):
-        IN_PROGRESS = "in_progress"
-        DONE = "done"
+        IN_PROGRESS = "in_progress", pgettext_lazy("idempotency state", "In progress")
+        DONE = "done", pgettext_lazy("idempotency state", "Done")
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    method = models.CharField(max_length=10)
-    path = models.CharField(max_length=500)
-    request_hash = models.CharField(max_length=64)
-    state = models.CharField(max_length=12, choices=State.choices, default=State.IN_PROGRESS)
-    lock_token = models.CharField(
-        max_length=32, blank=True, help_text="Owner of an in-progress record; a stale one may be taken over."
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="+", verbose_name=_("Partner")
     )
-    locked_at = models.DateTimeField(default=timezone.now)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    key = models.CharField(max_length=255, verbose_name=_("Key"))
+    method = models.CharField(max_length=10, verbose_name=_("Method"))
+    path = models.CharField(max_length=500, verbose_name=_("Path"))
+    request_hash = models.CharField(max_length=64, verbose_name=_("Request hash"))
+    state = models.CharField(
+        max_length=12, choices=State.choices, default=State.IN_PROGRESS, verbose_name=_("State")
+    )
+    lock_token = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text=_("Owner of an in-progress record; a stale one may be taken over."),
+        verbose_name=_("Lock token"),
+    )
+    locked_at = models.DateTimeField(default=timezone.now, verbose_name=_("Locked at"))
+    response_status = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("Response status")
+    )
+    response_body = models.JSONField(null=True, blank=True, verbose_name=_("Response body"))
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("Created at"))
 
     class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
         constraints = [
             models.UniqueConstraint(fields=["partner", "key"], name="uniq_idempotency_key_per_partner"),
             models.CheckConstraint(
@@ -108,9 +144,13 @@ class IdempotencyRecord(models.Model):
 class RateLimitCounter(models.Model):
     """Per-key request counter of the current window, for the "database" rate-limit store."""
 
-    bucket = models.CharField(max_length=100, primary_key=True)
-    window_start = models.BigIntegerField()
-    n = models.BigIntegerField(default=0)
+    bucket = models.CharField(max_length=100, primary_key=True, verbose_name=_("Bucket"))
+    window_start = models.BigIntegerField(verbose_name=_("Window start"))
+    n = models.BigIntegerField(default=0, verbose_name=_("N"))
+
+    class Meta:
+        verbose_name = _("rate limit counter")
+        verbose_name_plural = _("rate limit counters")
 
     def __str__(self) -> str:
         return f"{self.bucket} {self.window_start}: {self.n}"
@@ -120,27 +160,34 @@ class AuditLog(models.Model):
     """Who did what, when, from where; before/after for sensitive changes. Append-only."""
 
     class ActorType(models.TextChoices):
-        OPERATOR = "operator"
-        PARTNER = "partner"
-        MEMBER = "member"
-        SYSTEM = "system"
+        OPERATOR = "operator", pgettext_lazy("actor type", "Operator")
+        PARTNER = "partner", pgettext_lazy("actor type", "Partner")
+        MEMBER = "member", pgettext_lazy("actor type", "Member")
+        SYSTEM = "system", pgettext_lazy("actor type", "System")
 
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor_type = models.CharField(max_length=10, choices=ActorType.choices)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("Created at"))
+    actor_type = models.CharField(max_length=10, choices=ActorType.choices, verbose_name=_("Actor type"))
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Actor user"),
     )
-    actor_label = models.CharField(max_length=200, blank=True)
-    action = models.CharField(max_length=100, db_index=True)
-    target_type = models.CharField(max_length=100, blank=True)
-    target_id = models.CharField(max_length=100, blank=True, db_index=True)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    request_id = models.CharField(max_length=64, blank=True)
-    note = models.TextField(blank=True)
+    actor_label = models.CharField(max_length=200, blank=True, verbose_name=_("Actor label"))
+    action = models.CharField(max_length=100, db_index=True, verbose_name=_("Action"))
+    target_type = models.CharField(max_length=100, blank=True, verbose_name=_("Target type"))
+    target_id = models.CharField(max_length=100, blank=True, db_index=True, verbose_name=_("Target id"))
+    before = models.JSONField(null=True, blank=True, verbose_name=_("Before"))
+    after = models.JSONField(null=True, blank=True, verbose_name=_("After"))
+    ip_address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("Ip address"))
+    request_id = models.CharField(max_length=64, blank=True, verbose_name=_("Request id"))
+    note = models.TextField(blank=True, verbose_name=_("Note"))
 
     class Meta:
+        verbose_name = _("audit log")
+        verbose_name_plural = _("audit logs")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -150,21 +197,26 @@ class AuditLog(models.Model):
 class OutboxEvent(models.Model):
     """A webhook event written in the same transaction as the change that caused it."""
 
-    public_id = models.CharField(max_length=40, unique=True)
-    type = models.CharField(max_length=60, db_index=True)
+    public_id = models.CharField(max_length=40, unique=True, verbose_name=_("Public id"))
+    type = models.CharField(max_length=60, db_index=True, verbose_name=_("Type"))
     partner = models.ForeignKey(
         Partner,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
-        help_text="Only this partner's endpoints receive it; empty means every subscribed partner.",
+        help_text=_("Only this partner's endpoints receive it; empty means every subscribed partner."),
+        verbose_name=_("Partner"),
     )
-    data = models.JSONField()
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    dispatched_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    data = models.JSONField(verbose_name=_("Data"))
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("Created at"))
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, verbose_name=_("Dispatched at")
+    )
 
     class Meta:
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -175,18 +227,22 @@ class JobRun(models.Model):
     """One run of a background job and what it did."""
 
     class Status(models.TextChoices):
-        RUNNING = "running"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
+        RUNNING = "running", pgettext_lazy("job status", "Running")
+        SUCCEEDED = "succeeded", pgettext_lazy("job status", "Succeeded")
+        FAILED = "failed", pgettext_lazy("job status", "Failed")
 
-    name = models.CharField(max_length=100, db_index=True)
-    started_at = models.DateTimeField(default=timezone.now, db_index=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
-    counts = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
+    name = models.CharField(max_length=100, db_index=True, verbose_name=_("Name"))
+    started_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("Started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Finished at"))
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.RUNNING, verbose_name=_("Status")
+    )
+    counts = models.JSONField(default=dict, blank=True, verbose_name=_("Counts"))
+    error = models.TextField(blank=True, verbose_name=_("Error"))
 
     class Meta:
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
         ordering = ["-started_at"]
 
     def __str__(self) -> str:
@@ -196,22 +252,34 @@ class JobRun(models.Model):
 class WebhookEndpoint(models.Model):
     """A partner's URL that receives the webhook event types it subscribed to."""
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="webhook_endpoints")
-    url = models.URLField(max_length=500)
-    description = models.CharField(max_length=200, blank=True)
-    event_types = models.JSONField(default=list, help_text="Subscribed event types.")
-    secret = EncryptedTextField(help_text="Signing secret for X-Signature (encrypted at rest).")
-    previous_secret = EncryptedTextField(
-        blank=True, default="", help_text="The secret before the last rotation, also signed with until…"
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="webhook_endpoints", verbose_name=_("Partner")
     )
-    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    url = models.URLField(max_length=500, verbose_name=_("Url"))
+    description = models.CharField(max_length=200, blank=True, verbose_name=_("Description"))
+    event_types = models.JSONField(
+        default=list, help_text=_("Subscribed event types."), verbose_name=_("Event types")
+    )
+    secret = EncryptedTextField(
+        help_text=_("Signing secret for X-Signature (encrypted at rest)."), verbose_name=_("Secret")
+    )
+    previous_secret = EncryptedTextField(
+        blank=True,
+        default="",
+        help_text=_("The secret before the last rotation, also signed with until…"),
+        verbose_name=_("Previous secret"),
+    )
+    previous_secret_expires_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("Previous secret expires at")
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("Is active"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("Updated at"))
 
     class Meta:
+        verbose_name_plural = _("webhook endpoints")
         ordering = ["partner__name", "url"]
-        verbose_name = "webhook endpoint"
+        verbose_name = _("webhook endpoint")
 
     def __str__(self) -> str:
         return f"{self.partner.name} → {self.url}"
@@ -221,26 +289,37 @@ class WebhookDelivery(models.Model):
     """One outbox event to one endpoint: retried with backoff until it succeeds or dies."""
 
     class Status(models.TextChoices):
-        PENDING = "pending"  # not tried yet
-        FAILED = "failed"  # last try failed; retried at next_attempt_at
-        SUCCEEDED = "succeeded"
-        DEAD = "dead"  # gave up after the retry period
+        PENDING = "pending", pgettext_lazy("delivery status", "Pending")  # not tried yet
+        # last try failed; retried at next_attempt_at
+        FAILED = "failed", pgettext_lazy("delivery status", "Failed")
+        SUCCEEDED = "succeeded", pgettext_lazy("delivery status", "Succeeded")
+        DEAD = "dead", pgettext_lazy("delivery status", "Dead")  # gave up after the retry period
 
-    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    retry_until = models.DateTimeField(
-        null=True, blank=True, help_text="A failed try after this time marks the delivery dead."
+    event = models.ForeignKey(
+        OutboxEvent, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("Event")
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("Endpoint")
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("Status")
+    )
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("Attempts"))
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Next attempt at"))
+    last_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Last attempt at"))
+    retry_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("A failed try after this time marks the delivery dead."),
+        verbose_name=_("Retry until"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("Created at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Finished at"))
 
     class Meta:
+        verbose_name = _("webhook delivery")
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "webhook deliveries"
+        verbose_name_plural = _("webhook deliveries")
         constraints = [
             models.UniqueConstraint(fields=["event", "endpoint"], name="uniq_delivery_per_event_endpoint"),
             models.CheckConstraint(
@@ -261,15 +340,19 @@ class WebhookDelivery(models.Model):
 class WebhookAttempt(models.Model):
     """One HTTP try of a delivery."""
 
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
-    at = models.DateTimeField(default=timezone.now)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    latency_ms = models.PositiveIntegerField(default=0)
-    response_excerpt = models.TextField(blank=True)
-    error = models.TextField(blank=True)
-    succeeded = models.BooleanField(default=False)
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("Delivery")
+    )
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("At"))
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("Status code"))
+    latency_ms = models.PositiveIntegerField(default=0, verbose_name=_("Latency ms"))
+    response_excerpt = models.TextField(blank=True, verbose_name=_("Response excerpt"))
+    error = models.TextField(blank=True, verbose_name=_("Error"))
+    succeeded = models.BooleanField(default=False, verbose_name=_("Succeeded"))
 
     class Meta:
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
         ordering = ["at", "id"]
 
     def __str__(self) -> str:

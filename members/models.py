@@ -80,8 +80,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     email = models.EmailField(_("email"), max_length=254, unique=True, null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=20, unique=True, null=True, blank=True)
-    email_verified_at = models.DateTimeField(null=True, blank=True)
-    phone_verified_at = models.DateTimeField(null=True, blank=True)
+    email_verified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Email verified at"))
+    phone_verified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Phone verified at"))
 
     nickname = models.CharField(_("nickname"), max_length=50, blank=True)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
@@ -92,7 +92,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
     )
-    status_reason = models.CharField(max_length=255, blank=True)
+    status_reason = models.CharField(max_length=255, blank=True, verbose_name=_("Status reason"))
     lifecycle_stage = models.CharField(
         _("lifecycle stage"), max_length=10, choices=Lifecycle.choices, default=Lifecycle.NEW, db_index=True
     )
@@ -115,12 +115,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=VerificationLevel.NONE,
         db_index=True,
     )
-    profile_completed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    status_changed_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    profile_completed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("Profile completed at")
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Status changed at"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Closed at"))
 
     is_staff = models.BooleanField(_("operator"), default=False)
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True, verbose_name=_("Is active"))
     date_joined = models.DateTimeField(_("joined"), default=timezone.now, db_index=True)
 
     objects = UserManager()
@@ -166,20 +168,27 @@ class User(AbstractBaseUser, PermissionsMixin):
 class ExternalIdentity(models.Model):
     """A member's identity in another system: a partner's own account id, or a social open id."""
 
-    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="external_identities")
+    member = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="external_identities", verbose_name=_("Member")
+    )
     partner = models.ForeignKey(
         "core.Partner",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The partner whose account id this is (addressable as ext:<subject> by that partner).",
+        help_text=_("The partner whose account id this is (addressable as ext:<subject> by that partner)."),
+        verbose_name=_("Partner"),
     )
-    provider = models.CharField(max_length=30, help_text="shop, pos, app, wechat, qq, weibo...")
-    subject = models.CharField(max_length=128)
-    created_at = models.DateTimeField(default=timezone.now)
+    provider = models.CharField(
+        max_length=30, help_text=_("shop, pos, app, wechat, qq, weibo..."), verbose_name=_("Provider")
+    )
+    subject = models.CharField(max_length=128, verbose_name=_("Subject"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
+        verbose_name = _("external identity")
+        verbose_name_plural = _("External identities")
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "subject"], name="uniq_external_identity_provider_subject"
@@ -198,17 +207,26 @@ class ExternalIdentity(models.Model):
 class Notification(models.Model):
     """The member's in-site inbox (站内信); email/SMS copies go through their backends."""
 
-    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(max_length=50, db_index=True, help_text="e.g. points.expiring, tier.changed")
-    title = models.CharField(max_length=200)
-    body = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    channels = models.JSONField(default=list, blank=True)
-    dedupe_key = models.CharField(max_length=150, null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    member = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("Member")
+    )
+    kind = models.CharField(
+        max_length=50,
+        db_index=True,
+        help_text=_("e.g. points.expiring, tier.changed"),
+        verbose_name=_("Kind"),
+    )
+    title = models.CharField(max_length=200, verbose_name=_("Title"))
+    body = models.TextField(blank=True, verbose_name=_("Body"))
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("Data"))
+    channels = models.JSONField(default=list, blank=True, verbose_name=_("Channels"))
+    dedupe_key = models.CharField(max_length=150, null=True, blank=True, verbose_name=_("Dedupe key"))
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("Created at"))
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Read at"))
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -229,14 +247,18 @@ class Consent(models.Model):
         TERMS = "terms", _("Terms of service")
         PRIVACY = "privacy", _("Privacy policy")
 
-    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
-    document = models.CharField(max_length=10, choices=Document.choices)
-    version = models.CharField(max_length=30)
-    accepted_at = models.DateTimeField(default=timezone.now)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
+    member = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="consents", verbose_name=_("Member")
+    )
+    document = models.CharField(max_length=10, choices=Document.choices, verbose_name=_("Document"))
+    version = models.CharField(max_length=30, verbose_name=_("Version"))
+    accepted_at = models.DateTimeField(default=timezone.now, verbose_name=_("Accepted at"))
+    ip_address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("Ip address"))
+    user_agent = models.CharField(max_length=300, blank=True, verbose_name=_("User agent"))
 
     class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
         ordering = ["-accepted_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -251,18 +273,39 @@ class Consent(models.Model):
 class RegistrationSource(models.Model):
     """Where a member came from: channel, UTM parameters, referrer page, offline store, partner."""
 
-    member = models.OneToOneField(User, on_delete=models.CASCADE, related_name="registration_source")
-    channel = models.CharField(max_length=30, blank=True)
-    utm_source = models.CharField(max_length=100, blank=True)
-    utm_medium = models.CharField(max_length=100, blank=True)
-    utm_campaign = models.CharField(max_length=100, blank=True)
-    referrer = models.CharField(max_length=500, blank=True, help_text="HTTP referrer of the first page.")
-    store_id = models.CharField(max_length=50, blank=True, db_index=True)
-    partner = models.ForeignKey(
-        "core.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    member = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="registration_source", verbose_name=_("Member")
     )
-    referral_code = models.CharField(max_length=16, blank=True, help_text="Invite code used at registration.")
-    created_at = models.DateTimeField(default=timezone.now)
+    channel = models.CharField(max_length=30, blank=True, verbose_name=_("Channel"))
+    utm_source = models.CharField(max_length=100, blank=True, verbose_name=_("Utm source"))
+    utm_medium = models.CharField(max_length=100, blank=True, verbose_name=_("Utm medium"))
+    utm_campaign = models.CharField(max_length=100, blank=True, verbose_name=_("Utm campaign"))
+    referrer = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text=_("HTTP referrer of the first page."),
+        verbose_name=_("Referrer"),
+    )
+    store_id = models.CharField(max_length=50, blank=True, db_index=True, verbose_name=_("Store id"))
+    partner = models.ForeignKey(
+        "core.Partner",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Partner"),
+    )
+    referral_code = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text=_("Invite code used at registration."),
+        verbose_name=_("Referral code"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
+
+    class Meta:
+        verbose_name = _("registration source")
+        verbose_name_plural = _("registration sources")
 
     def __str__(self) -> str:
         return f"{self.channel} {self.utm_source}".strip()
@@ -279,22 +322,26 @@ class VerificationCode(models.Model):
         CLOSE = "close", _("Account closure")
 
     class Channel(models.TextChoices):
-        SMS = "sms", "SMS"
-        EMAIL = "email", "Email"
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("Email")
 
-    purpose = models.CharField(max_length=20, choices=Purpose.choices)
-    channel = models.CharField(max_length=5, choices=Channel.choices)
-    target = models.CharField(max_length=254, help_text="Normalised phone number or email address.")
-    code_hash = models.CharField(max_length=64, db_index=True)
-    is_link = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    data = models.JSONField(default=dict, blank=True)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, verbose_name=_("Purpose"))
+    channel = models.CharField(max_length=5, choices=Channel.choices, verbose_name=_("Channel"))
+    target = models.CharField(
+        max_length=254, help_text=_("Normalised phone number or email address."), verbose_name=_("Target")
+    )
+    code_hash = models.CharField(max_length=64, db_index=True, verbose_name=_("Code hash"))
+    is_link = models.BooleanField(default=False, verbose_name=_("Is link"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
+    expires_at = models.DateTimeField(verbose_name=_("Expires at"))
+    used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Used at"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("Attempts"))
+    ip_address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("Ip address"))
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("Data"))
 
     class Meta:
+        verbose_name = _("verification code")
+        verbose_name_plural = _("verification codes")
         indexes = [models.Index(fields=["target", "purpose", "-created_at"], name="vcode_target_purpose_idx")]
         constraints = [models.CheckConstraint(condition=Q(attempts__lte=100), name="vcode_attempts_bounded")]
 
@@ -305,9 +352,13 @@ class VerificationCode(models.Model):
 class ThrottleBucket(models.Model):
     """A DB-backed rate-limit window (works across processes): at most `limit` hits per window."""
 
-    key = models.CharField(max_length=300, unique=True)
-    window_start = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
+    key = models.CharField(max_length=300, unique=True, verbose_name=_("Key"))
+    window_start = models.DateTimeField(verbose_name=_("Window start"))
+    count = models.PositiveIntegerField(default=0, verbose_name=_("Count"))
+
+    class Meta:
+        verbose_name = _("throttle bucket")
+        verbose_name_plural = _("throttle buckets")
 
     def __str__(self) -> str:
         return f"{self.key} {self.count}"
@@ -322,24 +373,42 @@ class ReviewStatus(models.TextChoices):
 class RealNameVerification(models.Model):
     """实名认证: name + PRC resident ID number. Name and number are encrypted at rest."""
 
-    public_id = models.CharField(max_length=30, unique=True)
-    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="real_name_verifications")
-    name_encrypted = models.TextField()
-    id_number_encrypted = models.TextField()
-    id_number_hash = models.CharField(max_length=64, db_index=True, help_text="HMAC, for duplicate checks.")
-    id_number_masked = models.CharField(max_length=24)
-    name_masked = models.CharField(max_length=60)
-    birth_date = models.DateField()
-    region_code = models.CharField(max_length=6)
-    province = models.CharField(max_length=20, blank=True)
-    status = models.CharField(
-        max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING, db_index=True
+    public_id = models.CharField(max_length=30, unique=True, verbose_name=_("Public id"))
+    member = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="real_name_verifications", verbose_name=_("Member")
     )
-    auto_approved = models.BooleanField(default=False)
-    review_note = models.CharField(max_length=255, blank=True)
-    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    name_encrypted = models.TextField(verbose_name=_("Name encrypted"))
+    id_number_encrypted = models.TextField(verbose_name=_("Id number encrypted"))
+    id_number_hash = models.CharField(
+        max_length=64,
+        db_index=True,
+        help_text=_("HMAC, for duplicate checks."),
+        verbose_name=_("Id number hash"),
+    )
+    id_number_masked = models.CharField(max_length=24, verbose_name=_("Id number masked"))
+    name_masked = models.CharField(max_length=60, verbose_name=_("Name masked"))
+    birth_date = models.DateField(verbose_name=_("Birth date"))
+    region_code = models.CharField(max_length=6, verbose_name=_("Region code"))
+    province = models.CharField(max_length=20, blank=True, verbose_name=_("Province"))
+    status = models.CharField(
+        max_length=10,
+        choices=ReviewStatus.choices,
+        default=ReviewStatus.PENDING,
+        db_index=True,
+        verbose_name=_("Status"),
+    )
+    auto_approved = models.BooleanField(default=False, verbose_name=_("Auto approved"))
+    review_note = models.CharField(max_length=255, blank=True, verbose_name=_("Review note"))
+    reviewed_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Reviewed at"))
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("Created at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -367,20 +436,35 @@ class QualificationDocument(models.Model):
         PROFESSIONAL = "professional", _("Professional certificate")
         OTHER = "other", _("Other")
 
-    public_id = models.CharField(max_length=30, unique=True)
-    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="documents")
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
-    storage_name = models.CharField(max_length=200, help_text="Encrypted blob in the default storage.")
-    original_name = models.CharField(max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    status = models.CharField(
-        max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING, db_index=True
+    public_id = models.CharField(max_length=30, unique=True, verbose_name=_("Public id"))
+    member = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="documents", verbose_name=_("Member")
     )
-    review_note = models.CharField(max_length=255, blank=True)
-    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER, verbose_name=_("Kind"))
+    storage_name = models.CharField(
+        max_length=200, help_text=_("Encrypted blob in the default storage."), verbose_name=_("Storage name")
+    )
+    original_name = models.CharField(max_length=200, verbose_name=_("Original name"))
+    content_type = models.CharField(max_length=100, verbose_name=_("Content type"))
+    size = models.PositiveIntegerField(verbose_name=_("Size"))
+    status = models.CharField(
+        max_length=10,
+        choices=ReviewStatus.choices,
+        default=ReviewStatus.PENDING,
+        db_index=True,
+        verbose_name=_("Status"),
+    )
+    review_note = models.CharField(max_length=255, blank=True, verbose_name=_("Review note"))
+    reviewed_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Reviewed at"))
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("Created at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -420,8 +504,10 @@ class Ticket(models.Model):
         RESOLVED = "resolved", _("Resolved")
         CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
 
-    public_id = models.CharField(max_length=30, unique=True)
-    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tickets")
+    public_id = models.CharField(max_length=30, unique=True, verbose_name=_("Public id"))
+    member = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="tickets", verbose_name=_("Member")
+    )
     category = models.CharField(_("category"), max_length=12, choices=Category.choices, db_index=True)
     priority = models.CharField(
         _("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
@@ -438,16 +524,19 @@ class Ticket(models.Model):
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
         limit_choices_to={"is_staff": True},
+        verbose_name=_("Assignee"),
     )
     sla_due_at = models.DateTimeField(_("SLA due"), db_index=True)
-    first_response_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True, verbose_name=_("First response at"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Resolved at"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Closed at"))
     satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True)
-    adopted = models.BooleanField(default=False, help_text="A suggestion the team adopted.")
-    reward_points = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    updated_at = models.DateTimeField(default=timezone.now)
+    adopted = models.BooleanField(
+        default=False, help_text=_("A suggestion the team adopted."), verbose_name=_("Adopted")
+    )
+    reward_points = models.PositiveIntegerField(default=0, verbose_name=_("Reward points"))
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("Created at"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("Updated at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -472,14 +561,20 @@ class Ticket(models.Model):
 
 
 class TicketStatusChange(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="status_changes")
-    old_status = models.CharField(max_length=16, blank=True)
-    new_status = models.CharField(max_length=16)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    note = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("Ticket")
+    )
+    old_status = models.CharField(max_length=16, blank=True, verbose_name=_("Old status"))
+    new_status = models.CharField(max_length=16, verbose_name=_("New status"))
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("Actor")
+    )
+    note = models.CharField(max_length=255, blank=True, verbose_name=_("Note"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
+        verbose_name = _("ticket status change")
+        verbose_name_plural = _("ticket status changes")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -495,16 +590,23 @@ class TicketStatusChange(models.Model):
 
 
 class TicketReply(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replies")
-    author = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    from_operator = models.BooleanField(default=False)
-    is_internal = models.BooleanField(default=False, help_text="Internal note: never shown to the member.")
-    body = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="replies", verbose_name=_("Ticket")
+    )
+    author = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("Author")
+    )
+    from_operator = models.BooleanField(default=False, verbose_name=_("From operator"))
+    is_internal = models.BooleanField(
+        default=False, help_text=_("Internal note: never shown to the member."), verbose_name=_("Is internal")
+    )
+    body = models.TextField(verbose_name=_("Body"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
+        verbose_name = _("ticket reply")
         ordering = ["created_at", "id"]
-        verbose_name_plural = "ticket replies"
+        verbose_name_plural = _("ticket replies")
         constraints = [
             models.CheckConstraint(
                 condition=Q(is_internal=False) | Q(from_operator=True),
@@ -519,16 +621,27 @@ class TicketReply(models.Model):
 class TicketAttachment(models.Model):
     """A file attached to a ticket; stored encrypted like documents, served by a checked view."""
 
-    public_id = models.CharField(max_length=30, unique=True)
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
-    reply = models.ForeignKey(
-        TicketReply, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    public_id = models.CharField(max_length=30, unique=True, verbose_name=_("Public id"))
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("Ticket")
     )
-    storage_name = models.CharField(max_length=200)
-    original_name = models.CharField(max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    created_at = models.DateTimeField(default=timezone.now)
+    reply = models.ForeignKey(
+        TicketReply,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        verbose_name=_("Reply"),
+    )
+    storage_name = models.CharField(max_length=200, verbose_name=_("Storage name"))
+    original_name = models.CharField(max_length=200, verbose_name=_("Original name"))
+    content_type = models.CharField(max_length=100, verbose_name=_("Content type"))
+    size = models.PositiveIntegerField(verbose_name=_("Size"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
+
+    class Meta:
+        verbose_name = _("ticket attachment")
+        verbose_name_plural = _("ticket attachments")
 
     def __str__(self) -> str:
         return self.original_name

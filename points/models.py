@@ -79,7 +79,7 @@ class PointsSettings(models.Model):
         help_text=_("Adjustments of more points than this need a second operator's approval."),
     )
     hold_default_seconds = models.PositiveIntegerField(_("default hold lifetime (seconds)"), default=900)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("Updated at"))
 
     class Meta:
         verbose_name = _("points settings")
@@ -105,19 +105,23 @@ class PointsAccount(models.Model):
     """A member's balances. Changed only by ledger services, under a row lock, with F()."""
 
     member = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="points_account"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="points_account",
+        verbose_name=_("Member"),
     )
-    available = models.BigIntegerField(default=0)
-    pending = models.BigIntegerField(default=0)
-    held = models.BigIntegerField(default=0)
-    debt = models.BigIntegerField(default=0)
-    lifetime_earned = models.BigIntegerField(default=0)
-    lifetime_spent = models.BigIntegerField(default=0)
-    lifetime_expired = models.BigIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    available = models.BigIntegerField(default=0, verbose_name=_("Available"))
+    pending = models.BigIntegerField(default=0, verbose_name=_("Pending"))
+    held = models.BigIntegerField(default=0, verbose_name=_("Held"))
+    debt = models.BigIntegerField(default=0, verbose_name=_("Debt"))
+    lifetime_earned = models.BigIntegerField(default=0, verbose_name=_("Lifetime earned"))
+    lifetime_spent = models.BigIntegerField(default=0, verbose_name=_("Lifetime spent"))
+    lifetime_expired = models.BigIntegerField(default=0, verbose_name=_("Lifetime expired"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("Updated at"))
 
     class Meta:
+        verbose_name_plural = _("积分账户s")
         verbose_name = _("points account")
         constraints = [
             models.CheckConstraint(condition=Q(available__gte=0), name="points_account_available_gte_0"),
@@ -159,21 +163,30 @@ class PointsEntry(models.Model):
         REVERSE = "reverse", _("Reversed (refund)")
         ADJUST = "adjust", _("Adjusted")
 
-    account = models.ForeignKey(PointsAccount, on_delete=models.PROTECT, related_name="entries")
-    kind = models.CharField(max_length=10, choices=Kind.choices, db_index=True)
-    amount = models.BigIntegerField(help_text=_("Signed points of this line as the member sees it."))
-    delta_available = models.BigIntegerField(default=0)
-    delta_pending = models.BigIntegerField(default=0)
-    delta_held = models.BigIntegerField(default=0)
-    delta_debt = models.BigIntegerField(default=0)
-    balance_after = models.BigIntegerField(help_text=_("Available balance after this line."))
-    source_type = models.CharField(max_length=30)
-    source_id = models.CharField(max_length=100)
-    actor = models.CharField(
-        max_length=200, blank=True, help_text=_("Who caused it: system, partner:…, user:…")
+    account = models.ForeignKey(
+        PointsAccount, on_delete=models.PROTECT, related_name="entries", verbose_name=_("Account")
     )
-    reason = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, db_index=True, verbose_name=_("Kind"))
+    amount = models.BigIntegerField(
+        help_text=_("Signed points of this line as the member sees it."), verbose_name=_("Amount")
+    )
+    delta_available = models.BigIntegerField(default=0, verbose_name=_("Delta available"))
+    delta_pending = models.BigIntegerField(default=0, verbose_name=_("Delta pending"))
+    delta_held = models.BigIntegerField(default=0, verbose_name=_("Delta held"))
+    delta_debt = models.BigIntegerField(default=0, verbose_name=_("Delta debt"))
+    balance_after = models.BigIntegerField(
+        help_text=_("Available balance after this line."), verbose_name=_("Balance after")
+    )
+    source_type = models.CharField(max_length=30, verbose_name=_("Source type"))
+    source_id = models.CharField(max_length=100, verbose_name=_("Source id"))
+    actor = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=_("Who caused it: system, partner:…, user:…"),
+        verbose_name=_("Actor"),
+    )
+    reason = models.CharField(max_length=255, blank=True, verbose_name=_("Reason"))
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("Created at"))
 
     objects = PointsEntryQuerySet.as_manager()
 
@@ -208,20 +221,32 @@ class PointsLot(models.Model):
         PENDING = "pending", _("Pending")
         AVAILABLE = "available", _("Available")
 
-    account = models.ForeignKey(PointsAccount, on_delete=models.PROTECT, related_name="lots")
-    state = models.CharField(max_length=10, choices=State.choices, default=State.AVAILABLE)
-    points = models.BigIntegerField(validators=[MinValueValidator(0)])
-    remaining = models.BigIntegerField()
-    earned_at = models.DateTimeField(default=timezone.now)
-    confirm_after = models.DateTimeField(null=True, blank=True, help_text=_("For pending order points."))
-    expires_at = models.DateTimeField(null=True, blank=True)
-    source_type = models.CharField(max_length=30)
-    source_id = models.CharField(max_length=100)
+    account = models.ForeignKey(
+        PointsAccount, on_delete=models.PROTECT, related_name="lots", verbose_name=_("Account")
+    )
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.AVAILABLE, verbose_name=_("State")
+    )
+    points = models.BigIntegerField(validators=[MinValueValidator(0)], verbose_name=_("Points"))
+    remaining = models.BigIntegerField(verbose_name=_("Remaining"))
+    earned_at = models.DateTimeField(default=timezone.now, verbose_name=_("Earned at"))
+    confirm_after = models.DateTimeField(
+        null=True, blank=True, help_text=_("For pending order points."), verbose_name=_("Confirm after")
+    )
+    expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Expires at"))
+    source_type = models.CharField(max_length=30, verbose_name=_("Source type"))
+    source_id = models.CharField(max_length=100, verbose_name=_("Source id"))
     order = models.ForeignKey(
-        "points.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="lots"
+        "points.Order",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lots",
+        verbose_name=_("Order"),
     )
 
     class Meta:
+        verbose_name_plural = _("积分批次s")
         verbose_name = _("points lot")
         constraints = [
             models.CheckConstraint(condition=Q(points__gte=0), name="points_lot_points_gte_0"),
@@ -261,20 +286,32 @@ class PointsHold(models.Model):
         RELEASED = "released", _("Released")
         EXPIRED = "expired", _("Expired")
 
-    hold_id = models.CharField(max_length=40, unique=True, default=_hold_id, editable=False)
-    account = models.ForeignKey(PointsAccount, on_delete=models.PROTECT, related_name="holds")
-    partner = models.ForeignKey(
-        "core.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    hold_id = models.CharField(
+        max_length=40, unique=True, default=_hold_id, editable=False, verbose_name=_("Hold id")
     )
-    points = models.BigIntegerField()
-    captured_points = models.BigIntegerField(default=0)
-    reference = models.CharField(max_length=100, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
-    expires_at = models.DateTimeField(db_index=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    settled_at = models.DateTimeField(null=True, blank=True)
+    account = models.ForeignKey(
+        PointsAccount, on_delete=models.PROTECT, related_name="holds", verbose_name=_("Account")
+    )
+    partner = models.ForeignKey(
+        "core.Partner",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("Partner"),
+    )
+    points = models.BigIntegerField(verbose_name=_("Points"))
+    captured_points = models.BigIntegerField(default=0, verbose_name=_("Captured points"))
+    reference = models.CharField(max_length=100, blank=True, verbose_name=_("Reference"))
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True, verbose_name=_("Status")
+    )
+    expires_at = models.DateTimeField(db_index=True, verbose_name=_("Expires at"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
+    settled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Settled at"))
 
     class Meta:
+        verbose_name_plural = _("积分冻结s")
         verbose_name = _("points hold")
         constraints = [
             models.CheckConstraint(condition=Q(points__gt=0), name="points_hold_points_gt_0"),
@@ -291,11 +328,15 @@ class PointsHold(models.Model):
 class HoldAllocation(models.Model):
     """Which lots a hold took its points from, so that a release gives them back."""
 
-    hold = models.ForeignKey(PointsHold, on_delete=models.CASCADE, related_name="allocations")
-    lot = models.ForeignKey(PointsLot, on_delete=models.PROTECT, related_name="+")
-    points = models.BigIntegerField()
+    hold = models.ForeignKey(
+        PointsHold, on_delete=models.CASCADE, related_name="allocations", verbose_name=_("Hold")
+    )
+    lot = models.ForeignKey(PointsLot, on_delete=models.PROTECT, related_name="+", verbose_name=_("Lot"))
+    points = models.BigIntegerField(verbose_name=_("Points"))
 
     class Meta:
+        verbose_name = _("hold allocation")
+        verbose_name_plural = _("hold allocations")
         constraints = [
             models.CheckConstraint(condition=Q(points__gt=0), name="points_hold_allocation_gt_0"),
             models.UniqueConstraint(fields=["hold", "lot"], name="uniq_hold_allocation_lot"),
@@ -314,24 +355,35 @@ class Order(models.Model):
         REFUNDED = "refunded", _("Refunded")
         COMPLETED = "completed", _("Completed")
 
-    partner = models.ForeignKey("core.Partner", on_delete=models.PROTECT, related_name="+")
-    order_id = models.CharField(max_length=64)
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    currency = models.CharField(max_length=3, default="CNY")
-    channel = models.CharField(max_length=30, blank=True, db_index=True)
-    store_id = models.CharField(max_length=64, blank=True)
-    paid_at = models.DateTimeField(db_index=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PAID, db_index=True)
-    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
-    points_awarded = models.BigIntegerField(default=0)
-    growth_value = models.BigIntegerField(default=0)
-    tier_code = models.CharField(max_length=40, blank=True, help_text=_("Member's tier after this order."))
-    imported = models.BooleanField(default=False)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    partner = models.ForeignKey(
+        "core.Partner", on_delete=models.PROTECT, related_name="+", verbose_name=_("Partner")
+    )
+    order_id = models.CharField(max_length=64, verbose_name=_("Order id"))
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", verbose_name=_("Member")
+    )
+    amount = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("Amount"))
+    currency = models.CharField(max_length=3, default="CNY", verbose_name=_("Currency"))
+    channel = models.CharField(max_length=30, blank=True, db_index=True, verbose_name=_("Channel"))
+    store_id = models.CharField(max_length=64, blank=True, verbose_name=_("Store id"))
+    paid_at = models.DateTimeField(db_index=True, verbose_name=_("Paid at"))
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PAID, db_index=True, verbose_name=_("Status")
+    )
+    refunded_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0.00"), verbose_name=_("Refunded amount")
+    )
+    points_awarded = models.BigIntegerField(default=0, verbose_name=_("Points awarded"))
+    growth_value = models.BigIntegerField(default=0, verbose_name=_("Growth value"))
+    tier_code = models.CharField(
+        max_length=40, blank=True, help_text=_("Member's tier after this order."), verbose_name=_("Tier code")
+    )
+    imported = models.BooleanField(default=False, verbose_name=_("Imported"))
+    confirmed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Confirmed at"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
+        verbose_name_plural = _("订单s")
         verbose_name = _("order")
         constraints = [
             models.UniqueConstraint(fields=["partner", "order_id"], name="uniq_order_per_partner"),
@@ -348,13 +400,15 @@ class Order(models.Model):
 
 
 class OrderItem(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
-    sku = models.CharField(max_length=64)
-    category = models.CharField(max_length=64, blank=True, db_index=True)
-    quantity = models.PositiveIntegerField(default=1)
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", verbose_name=_("Order"))
+    sku = models.CharField(max_length=64, verbose_name=_("Sku"))
+    category = models.CharField(max_length=64, blank=True, db_index=True, verbose_name=_("Category"))
+    quantity = models.PositiveIntegerField(default=1, verbose_name=_("Quantity"))
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("Unit price"))
 
     class Meta:
+        verbose_name = _("order item")
+        verbose_name_plural = _("order items")
         constraints = [
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="points_order_item_price_gte_0"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="points_order_item_qty_gt_0"),
@@ -369,16 +423,19 @@ class OrderItem(models.Model):
 
 
 class Refund(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
-    refund_id = models.CharField(max_length=64)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    items = models.JSONField(default=list, blank=True)
-    points_reversed = models.BigIntegerField(default=0)
-    points_debt = models.BigIntegerField(default=0)
-    growth_reversed = models.BigIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("Order")
+    )
+    refund_id = models.CharField(max_length=64, verbose_name=_("Refund id"))
+    amount = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("Amount"))
+    items = models.JSONField(default=list, blank=True, verbose_name=_("Items"))
+    points_reversed = models.BigIntegerField(default=0, verbose_name=_("Points reversed"))
+    points_debt = models.BigIntegerField(default=0, verbose_name=_("Points debt"))
+    growth_reversed = models.BigIntegerField(default=0, verbose_name=_("Growth reversed"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
+        verbose_name_plural = _("退款s")
         verbose_name = _("refund")
         constraints = [
             models.UniqueConstraint(fields=["order", "refund_id"], name="uniq_refund_per_order"),
@@ -433,9 +490,10 @@ class EarningRule(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     apply_tier_multiplier = models.BooleanField(_("tier multiplier applies"), default=True)
     apply_promo_multiplier = models.BooleanField(_("promotional multipliers apply"), default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
+        verbose_name_plural = _("积分规则s")
         verbose_name = _("earning rule")
         ordering = ["priority", "id"]
         constraints = [
@@ -478,10 +536,13 @@ class PromoMultiplier(models.Model):
         _("event types"), default=list, blank=True, help_text=_("Empty: every event type.")
     )
     is_active = models.BooleanField(_("active"), default=True)
-    source = models.CharField(max_length=100, blank=True, help_text=_("Who created it, e.g. campaign:12"))
-    created_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(
+        max_length=100, blank=True, help_text=_("Who created it, e.g. campaign:12"), verbose_name=_("Source")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
+        verbose_name_plural = _("活动倍率s")
         verbose_name = _("promotional multiplier")
         ordering = ["-starts_at"]
         constraints = [
@@ -498,16 +559,21 @@ class PromoMultiplier(models.Model):
 class BehaviourEvent(models.Model):
     """Behaviour events as they arrive (append-only), unique per partner and event_id."""
 
-    partner = models.ForeignKey("core.Partner", on_delete=models.PROTECT, related_name="+")
-    event_id = models.CharField(max_length=64)
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    type = models.CharField(max_length=60, db_index=True)
-    occurred_at = models.DateTimeField(db_index=True)
-    properties = models.JSONField(default=dict, blank=True)
-    points_awarded = models.BigIntegerField(default=0)
-    received_at = models.DateTimeField(default=timezone.now)
+    partner = models.ForeignKey(
+        "core.Partner", on_delete=models.PROTECT, related_name="+", verbose_name=_("Partner")
+    )
+    event_id = models.CharField(max_length=64, verbose_name=_("Event id"))
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("Member")
+    )
+    type = models.CharField(max_length=60, db_index=True, verbose_name=_("Type"))
+    occurred_at = models.DateTimeField(db_index=True, verbose_name=_("Occurred at"))
+    properties = models.JSONField(default=dict, blank=True, verbose_name=_("Properties"))
+    points_awarded = models.BigIntegerField(default=0, verbose_name=_("Points awarded"))
+    received_at = models.DateTimeField(default=timezone.now, verbose_name=_("Received at"))
 
     class Meta:
+        verbose_name_plural = _("行为事件s")
         verbose_name = _("behaviour event")
         constraints = [
             models.UniqueConstraint(fields=["partner", "event_id"], name="uniq_behaviour_event_per_partner")
@@ -525,18 +591,29 @@ class RuleAward(models.Model):
     proportionally (`reversed_points`), never a recomputation under today's rules.
     """
 
-    rule = models.ForeignKey(EarningRule, on_delete=models.PROTECT, related_name="awards")
-    account = models.ForeignKey(PointsAccount, on_delete=models.PROTECT, related_name="+")
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="awards")
-    source_type = models.CharField(max_length=30)
-    source_id = models.CharField(max_length=100)
-    base_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
-    multiplier = models.DecimalField(max_digits=7, decimal_places=3, default=Decimal("1"))
-    points = models.BigIntegerField()
-    reversed_points = models.BigIntegerField(default=0)
-    awarded_at = models.DateTimeField(default=timezone.now)
+    rule = models.ForeignKey(
+        EarningRule, on_delete=models.PROTECT, related_name="awards", verbose_name=_("Rule")
+    )
+    account = models.ForeignKey(
+        PointsAccount, on_delete=models.PROTECT, related_name="+", verbose_name=_("Account")
+    )
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="awards", verbose_name=_("Order")
+    )
+    source_type = models.CharField(max_length=30, verbose_name=_("Source type"))
+    source_id = models.CharField(max_length=100, verbose_name=_("Source id"))
+    base_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0.00"), verbose_name=_("Base amount")
+    )
+    multiplier = models.DecimalField(
+        max_digits=7, decimal_places=3, default=Decimal("1"), verbose_name=_("Multiplier")
+    )
+    points = models.BigIntegerField(verbose_name=_("Points"))
+    reversed_points = models.BigIntegerField(default=0, verbose_name=_("Reversed points"))
+    awarded_at = models.DateTimeField(default=timezone.now, verbose_name=_("Awarded at"))
 
     class Meta:
+        verbose_name_plural = _("规则发放记录s")
         verbose_name = _("rule award")
         constraints = [
             models.UniqueConstraint(
@@ -561,22 +638,39 @@ class PointsAdjustment(models.Model):
         POSTED = "posted", _("Posted")
         REJECTED = "rejected", _("Rejected")
 
-    adjustment_id = models.CharField(max_length=40, unique=True, default=_adjustment_id, editable=False)
-    account = models.ForeignKey(PointsAccount, on_delete=models.PROTECT, related_name="adjustments")
-    points = models.BigIntegerField()
-    reason = models.CharField(max_length=255)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    adjustment_id = models.CharField(
+        max_length=40, unique=True, default=_adjustment_id, editable=False, verbose_name=_("Adjustment id")
+    )
+    account = models.ForeignKey(
+        PointsAccount, on_delete=models.PROTECT, related_name="adjustments", verbose_name=_("Account")
+    )
+    points = models.BigIntegerField(verbose_name=_("Points"))
+    reason = models.CharField(max_length=255, verbose_name=_("Reason"))
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True, verbose_name=_("Status")
+    )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("Requested by"),
     )
-    requested_by_label = models.CharField(max_length=200, blank=True)
+    requested_by_label = models.CharField(max_length=200, blank=True, verbose_name=_("Requested by label"))
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("Decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Decided at"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
+        verbose_name_plural = _("积分调整s")
         verbose_name = _("points adjustment")
         ordering = ["-created_at"]
         constraints = [models.CheckConstraint(condition=~Q(points=0), name="points_adjustment_nonzero")]
@@ -596,7 +690,7 @@ class Reward(models.Model):
         COUPON = "coupon", _("Coupon")
         RED_PACKET = "red_packet", _("Red packet")
 
-    code = models.CharField(max_length=40, unique=True, default=_reward_code)
+    code = models.CharField(max_length=40, unique=True, default=_reward_code, verbose_name=_("Code"))
     name = models.CharField(_("name"), max_length=120)
     description = models.TextField(_("description"), blank=True)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
@@ -610,10 +704,11 @@ class Reward(models.Model):
     red_packet_amount = models.DecimalField(
         _("red packet amount"), max_digits=10, decimal_places=2, null=True, blank=True
     )
-    sort_order = models.IntegerField(default=100)
-    created_at = models.DateTimeField(default=timezone.now)
+    sort_order = models.IntegerField(default=100, verbose_name=_("Sort order"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
+        verbose_name_plural = _("商品s")
         verbose_name = _("reward")
         ordering = ["sort_order", "points_price", "id"]
         constraints = [
@@ -643,19 +738,33 @@ class RewardRedemption(models.Model):
         FULFILLED = "fulfilled", _("Fulfilled")
         PENDING = "pending", _("Awaiting fulfilment")
 
-    redemption_id = models.CharField(max_length=40, unique=True, default=_redemption_id, editable=False)
-    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
-    account = models.ForeignKey(PointsAccount, on_delete=models.PROTECT, related_name="redemptions")
-    quantity = models.PositiveIntegerField(default=1)
-    points = models.BigIntegerField()
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.FULFILLED)
-    fulfilment = models.JSONField(default=dict, blank=True)
-    partner = models.ForeignKey(
-        "core.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    redemption_id = models.CharField(
+        max_length=40, unique=True, default=_redemption_id, editable=False, verbose_name=_("Redemption id")
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    reward = models.ForeignKey(
+        Reward, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("Reward")
+    )
+    account = models.ForeignKey(
+        PointsAccount, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("Account")
+    )
+    quantity = models.PositiveIntegerField(default=1, verbose_name=_("Quantity"))
+    points = models.BigIntegerField(verbose_name=_("Points"))
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.FULFILLED, verbose_name=_("Status")
+    )
+    fulfilment = models.JSONField(default=dict, blank=True, verbose_name=_("Fulfilment"))
+    partner = models.ForeignKey(
+        "core.Partner",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("Partner"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("Created at"))
 
     class Meta:
+        verbose_name_plural = _("兑换记录s")
         verbose_name = _("reward redemption")
         ordering = ["-created_at"]
         constraints = [
@@ -671,12 +780,13 @@ class RewardRedemption(models.Model):
 
 
 class ReconciliationReport(models.Model):
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    accounts_checked = models.BigIntegerField(default=0)
-    drift_count = models.BigIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now, verbose_name=_("Started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Finished at"))
+    accounts_checked = models.BigIntegerField(default=0, verbose_name=_("Accounts checked"))
+    drift_count = models.BigIntegerField(default=0, verbose_name=_("Drift count"))
 
     class Meta:
+        verbose_name_plural = _("对账报告s")
         verbose_name = _("reconciliation report")
         ordering = ["-started_at"]
 
@@ -687,14 +797,19 @@ class ReconciliationReport(models.Model):
 
 
 class ReconciliationDrift(models.Model):
-    report = models.ForeignKey(ReconciliationReport, on_delete=models.CASCADE, related_name="drifts")
-    account = models.ForeignKey(PointsAccount, on_delete=models.CASCADE, related_name="+")
-    balance = models.CharField(max_length=10)  # available / pending / held / debt
-    recorded = models.BigIntegerField()
-    from_entries = models.BigIntegerField()
-    from_lots = models.BigIntegerField(null=True, blank=True)
+    report = models.ForeignKey(
+        ReconciliationReport, on_delete=models.CASCADE, related_name="drifts", verbose_name=_("Report")
+    )
+    account = models.ForeignKey(
+        PointsAccount, on_delete=models.CASCADE, related_name="+", verbose_name=_("Account")
+    )
+    balance = models.CharField(max_length=10, verbose_name=_("Balance"))  # available / pending / held / debt
+    recorded = models.BigIntegerField(verbose_name=_("Recorded"))
+    from_entries = models.BigIntegerField(verbose_name=_("From entries"))
+    from_lots = models.BigIntegerField(null=True, blank=True, verbose_name=_("From lots"))
 
     class Meta:
+        verbose_name_plural = _("对账差异s")
         verbose_name = _("reconciliation drift")
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Tier(models.Model):
@@ -233,7 +234,10 @@ class GrowthEntry(models.Model):
     """One line of the growth value ledger (成长值明细). Append-only."""
 
     member = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="growth_entries"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="growth_entries",
+        verbose_name=_("Member"),
     )
     growth = models.IntegerField(_("growth value"))
     spend = models.DecimalField(_("qualifying spend"), max_digits=12, decimal_places=2, default=Decimal("0"))
@@ -241,7 +245,7 @@ class GrowthEntry(models.Model):
     source_type = models.CharField(_("source type"), max_length=40)
     source_id = models.CharField(_("source id"), max_length=128)
     occurred_at = models.DateTimeField(_("occurred at"))
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
     reason = models.CharField(_("reason"), max_length=255, blank=True)
 
     class Meta:
@@ -261,7 +265,11 @@ class MemberTier(models.Model):
     """A member's tier state: earned tier, lifetime growth, re-evaluation and grace, override."""
 
     member = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tier_state", primary_key=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="tier_state",
+        primary_key=True,
+        verbose_name=_("Member"),
     )
     tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+", verbose_name=_("earned tier"))
     tier_since = models.DateTimeField(_("tier since"), default=timezone.now)
@@ -286,7 +294,7 @@ class MemberTier(models.Model):
     )
     override_reason = models.CharField(_("override reason"), max_length=255, blank=True)
     override_until = models.DateTimeField(_("override until"), null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("Updated at"))
 
     class Meta:
         verbose_name = _("member tier")
@@ -319,10 +327,17 @@ class TierChange(models.Model):
         OVERRIDE = "override", _("Manual override")
 
     member = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tier_changes"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="tier_changes",
+        verbose_name=_("Member"),
     )
-    from_tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    to_tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    from_tier = models.ForeignKey(
+        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("From tier")
+    )
+    to_tier = models.ForeignKey(
+        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("To tier")
+    )
     source = models.CharField(_("source"), max_length=20, choices=Source.choices)
     reason = models.CharField(_("reason"), max_length=255)
     created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
@@ -385,11 +400,21 @@ class Subscription(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     member = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        verbose_name=_("Member"),
     )
-    plan = models.ForeignKey(PaidPlan, on_delete=models.PROTECT, related_name="subscriptions")
+    plan = models.ForeignKey(
+        PaidPlan, on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("Plan")
+    )
     partner = models.ForeignKey(
-        "core.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "core.Partner",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("Partner"),
     )
     payment_reference = models.CharField(_("payment reference"), max_length=128, unique=True)
     price = models.DecimalField(_("price paid"), max_digits=10, decimal_places=2)
@@ -397,9 +422,9 @@ class Subscription(models.Model):
     ends_at = models.DateTimeField(_("ends"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     auto_renew = models.BooleanField(_("auto-renew"), default=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    reminded_at = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
+    reminded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Reminded at"))
+    ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Ended at"))
 
     class Meta:
         ordering = ["-starts_at", "-id"]
@@ -427,18 +452,24 @@ class ReevaluationRun(models.Model):
     """Checkpoint of the re-evaluation job so that a crashed run resumes where it stopped."""
 
     class Status(models.TextChoices):
-        RUNNING = "running"
-        DONE = "done"
+        RUNNING = "running", pgettext_lazy("run status", "Running")
+        DONE = "done", pgettext_lazy("run status", "Done")
 
-    job = models.CharField(max_length=50, default="tiers.reevaluate", db_index=True)
-    as_of = models.DateTimeField(help_text="The 'now' every chunk of this run evaluates against.")
-    last_member_pk = models.BigIntegerField(default=0)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
-    counts = models.JSONField(default=dict, blank=True)
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    job = models.CharField(max_length=50, default="tiers.reevaluate", db_index=True, verbose_name=_("Job"))
+    as_of = models.DateTimeField(
+        help_text=_("The 'now' every chunk of this run evaluates against."), verbose_name=_("As of")
+    )
+    last_member_pk = models.BigIntegerField(default=0, verbose_name=_("Last member pk"))
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.RUNNING, verbose_name=_("Status")
+    )
+    counts = models.JSONField(default=dict, blank=True, verbose_name=_("Counts"))
+    started_at = models.DateTimeField(default=timezone.now, verbose_name=_("Started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Finished at"))
 
     class Meta:
+        verbose_name = _("reevaluation run")
+        verbose_name_plural = _("reevaluation runs")
         ordering = ["-started_at"]
         constraints = [
             models.UniqueConstraint(

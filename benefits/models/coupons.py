@@ -121,10 +121,11 @@ class CouponTemplate(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("Only this partner may issue it by API; empty = every partner."),
+        verbose_name=_("Partner"),
     )
     api_issuable = models.BooleanField(_("issuable by API"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -228,8 +229,12 @@ class Coupon(models.Model):
         API = "api", _("API")
 
     code = models.CharField(_("code"), max_length=24, unique=True, default=new_coupon_code, editable=False)
-    template = models.ForeignKey(CouponTemplate, on_delete=models.PROTECT, related_name="coupons")
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coupons")
+    template = models.ForeignKey(
+        CouponTemplate, on_delete=models.PROTECT, related_name="coupons", verbose_name=_("Template")
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coupons", verbose_name=_("Member")
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.AVAILABLE)
     valid_from = models.DateTimeField(_("valid from"))
     valid_until = models.DateTimeField(_("valid until"))
@@ -241,6 +246,7 @@ class Coupon(models.Model):
         null=True,
         blank=True,
         help_text=_("Idempotency key of the issue, unique per template and member."),
+        verbose_name=_("Source key"),
     )
     partner = models.ForeignKey(
         "core.Partner",
@@ -249,16 +255,26 @@ class Coupon(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("Issuing partner."),
+        verbose_name=_("Partner"),
     )
     order_id = models.CharField(_("order"), max_length=100, blank=True)
     order_partner = models.ForeignKey(
-        "core.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "core.Partner",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("Order partner"),
     )
-    order_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    discount_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    redeemed_at = models.DateTimeField(null=True, blank=True)
-    status_changed_at = models.DateTimeField(default=timezone.now)
-    reminded_at = models.DateTimeField(null=True, blank=True)
+    order_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, verbose_name=_("Order amount")
+    )
+    discount_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, verbose_name=_("Discount amount")
+    )
+    redeemed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Redeemed at"))
+    status_changed_at = models.DateTimeField(default=timezone.now, verbose_name=_("Status changed at"))
+    reminded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Reminded at"))
 
     class Meta:
         ordering = ["-issued_at", "-id"]
@@ -300,15 +316,21 @@ class CouponEvent(models.Model):
         EXPIRED = "expired", _("Expired")
         REVOKED = "revoked", _("Revoked")
 
-    coupon = models.ForeignKey(Coupon, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    order_id = models.CharField(max_length=100, blank=True)
-    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    actor = models.CharField(max_length=200, blank=True)
-    note = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    coupon = models.ForeignKey(
+        Coupon, on_delete=models.CASCADE, related_name="events", verbose_name=_("Coupon")
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("Kind"))
+    order_id = models.CharField(max_length=100, blank=True, verbose_name=_("Order id"))
+    amount = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, verbose_name=_("Amount")
+    )
+    actor = models.CharField(max_length=200, blank=True, verbose_name=_("Actor"))
+    note = models.CharField(max_length=255, blank=True, verbose_name=_("Note"))
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("Created at"))
 
     class Meta:
+        verbose_name = _("coupon event")
+        verbose_name_plural = _("coupon events")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["coupon", "kind", "order_id"], name="coupon_event_lookup_idx")]
 
@@ -320,10 +342,12 @@ class TierCouponEntitlement(models.Model):
     """Members of a tier receive `quantity` coupons of a template every month."""
 
     tier_code = models.SlugField(_("tier code"), max_length=30)
-    template = models.ForeignKey(CouponTemplate, on_delete=models.PROTECT, related_name="entitlements")
+    template = models.ForeignKey(
+        CouponTemplate, on_delete=models.PROTECT, related_name="entitlements", verbose_name=_("Template")
+    )
     quantity = models.PositiveSmallIntegerField(_("quantity per month"), default=1)
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
         ordering = ["tier_code", "id"]
@@ -362,22 +386,34 @@ class CouponBulkIssue(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
-    template = models.ForeignKey(CouponTemplate, on_delete=models.PROTECT, related_name="bulk_issues")
+    template = models.ForeignKey(
+        CouponTemplate, on_delete=models.PROTECT, related_name="bulk_issues", verbose_name=_("Template")
+    )
     filters = models.JSONField(
         default=dict,
         blank=True,
         help_text=_("status, channel, region, tier_codes, member_ids (lists or strings)."),
+        verbose_name=_("Filters"),
     )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    cursor = models.BigIntegerField(default=0, help_text=_("Last member pk processed (restart point)."))
-    counts = models.JSONField(default=dict, blank=True)
-    note = models.CharField(max_length=200, blank=True)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.PENDING, verbose_name=_("State")
+    )
+    cursor = models.BigIntegerField(
+        default=0, help_text=_("Last member pk processed (restart point)."), verbose_name=_("Cursor")
+    )
+    counts = models.JSONField(default=dict, blank=True, verbose_name=_("Counts"))
+    note = models.CharField(max_length=200, blank=True, verbose_name=_("Note"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Finished at"))
+    error = models.TextField(blank=True, verbose_name=_("Error"))
 
     class Meta:
         ordering = ["-created_at", "-id"]

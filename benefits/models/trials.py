@@ -24,7 +24,7 @@ class TrialProduct(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     drawn_at = models.DateTimeField(_("drawn at"), null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
         ordering = ["-apply_from", "-id"]
@@ -58,14 +58,19 @@ class TrialApplication(models.Model):
         NOT_SELECTED = "not_selected", _("Not selected")
         REPORTED = "reported", _("Reported")
 
-    product = models.ForeignKey(TrialProduct, on_delete=models.CASCADE, related_name="applications")
+    product = models.ForeignKey(
+        TrialProduct, on_delete=models.CASCADE, related_name="applications", verbose_name=_("Product")
+    )
     member = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trial_applications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="trial_applications",
+        verbose_name=_("Member"),
     )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.APPLIED)
     reason = models.CharField(_("why I want to try it"), max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Decided at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -81,11 +86,13 @@ class TrialApplication(models.Model):
 
 
 class TrialReport(models.Model):
-    application = models.OneToOneField(TrialApplication, on_delete=models.CASCADE, related_name="report")
+    application = models.OneToOneField(
+        TrialApplication, on_delete=models.CASCADE, related_name="report", verbose_name=_("Application")
+    )
     text = models.TextField(_("report"))
     rating = models.PositiveSmallIntegerField(_("rating"))
-    points_awarded = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
+    points_awarded = models.PositiveIntegerField(default=0, verbose_name=_("Points awarded"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
