@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ApplicationError
@@ -96,7 +97,10 @@ class CouponTemplateForm(forms.ModelForm):
 class BulkIssueForm(forms.Form):
     status = forms.MultipleChoiceField(
         label=_("Member status"),
-        choices=[("active", _("Active")), ("frozen", _("Frozen"))],
+        choices=[
+            ("active", pgettext_lazy("member status", "Active")),
+            ("frozen", pgettext_lazy("member status", "Frozen")),
+        ],
         initial=["active"],
         widget=forms.CheckboxSelectMultiple,
     )
@@ -349,7 +353,17 @@ class TrialProductAdmin(admin.ModelAdmin):
             except ApplicationError as exc:
                 self.message_user(request, f"{product}: {exc.message}", messages.ERROR)
             else:
-                self.message_user(request, f"{product}: {dict(counts)}", messages.SUCCESS)
+                if counts.get("already_drawn"):
+                    message = gettext("%(product)s: already drawn.") % {"product": product}
+                else:
+                    message = gettext(
+                        "%(product)s: %(selected)d selected, %(not_selected)d not selected."
+                    ) % {
+                        "product": product,
+                        "selected": counts.get("selected", 0),
+                        "not_selected": counts.get("not_selected", 0),
+                    }
+                self.message_user(request, message, messages.SUCCESS)
 
 
 @admin.register(TrialApplication)

@@ -15,7 +15,7 @@ from .crypto import EncryptedTextField
 class Partner(models.Model):
     """A partner system (the shop, a POS, the app) that calls the API."""
 
-    name = models.CharField(max_length=100, unique=True, verbose_name=_("Name"))
+    name = models.CharField(max_length=100, unique=True, verbose_name=pgettext_lazy("partner", "Name"))
     rate_limit_per_minute = models.PositiveIntegerField(
         default=600,
         help_text=_("Requests per minute per key of this partner."),
@@ -39,7 +39,7 @@ class ApiKey(models.Model):
     partner = models.ForeignKey(
         Partner, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("Partner")
     )
-    name = models.CharField(max_length=100, blank=True, verbose_name=_("Name"))
+    name = models.CharField(max_length=100, blank=True, verbose_name=pgettext_lazy("api key", "Name"))
     prefix = models.CharField(
         max_length=16,
         unique=True,
@@ -176,7 +176,9 @@ class AuditLog(models.Model):
         verbose_name=_("Actor user"),
     )
     actor_label = models.CharField(max_length=200, blank=True, verbose_name=_("Actor label"))
-    action = models.CharField(max_length=100, db_index=True, verbose_name=_("Action"))
+    action = models.CharField(
+        max_length=100, db_index=True, verbose_name=pgettext_lazy("audit log", "Action")
+    )
     target_type = models.CharField(max_length=100, blank=True, verbose_name=_("Target type"))
     target_id = models.CharField(max_length=100, blank=True, db_index=True, verbose_name=_("Target id"))
     before = models.JSONField(null=True, blank=True, verbose_name=_("Before"))
@@ -231,7 +233,7 @@ class JobRun(models.Model):
         SUCCEEDED = "succeeded", pgettext_lazy("job status", "Succeeded")
         FAILED = "failed", pgettext_lazy("job status", "Failed")
 
-    name = models.CharField(max_length=100, db_index=True, verbose_name=_("Name"))
+    name = models.CharField(max_length=100, db_index=True, verbose_name=pgettext_lazy("job run", "Name"))
     started_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("Started at"))
     finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Finished at"))
     status = models.CharField(
@@ -296,7 +298,10 @@ class WebhookDelivery(models.Model):
         DEAD = "dead", pgettext_lazy("delivery status", "Dead")  # gave up after the retry period
 
     event = models.ForeignKey(
-        OutboxEvent, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("Event")
+        OutboxEvent,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=pgettext_lazy("webhook delivery", "Event"),
     )
     endpoint = models.ForeignKey(
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("Endpoint")

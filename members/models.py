@@ -188,7 +188,7 @@ class ExternalIdentity(models.Model):
 
     class Meta:
         verbose_name = _("external identity")
-        verbose_name_plural = _("External identities")
+        verbose_name_plural = _("external identities")
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "subject"], name="uniq_external_identity_provider_subject"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ApplicationError
@@ -183,7 +184,11 @@ def approve_adjustments(modeladmin, request, queryset):
         except ApplicationError as exc:
             modeladmin.message_user(request, f"{adjustment.adjustment_id}: {exc.message}", messages.ERROR)
         else:
-            modeladmin.message_user(request, f"{adjustment.adjustment_id}: posted", messages.SUCCESS)
+            modeladmin.message_user(
+                request,
+                gettext("%(adjustment)s: posted") % {"adjustment": adjustment.adjustment_id},
+                messages.SUCCESS,
+            )
 
 
 @admin.action(description=_("Reject"))

@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.ids import new_public_id
 
@@ -121,8 +122,8 @@ class PointsAccount(models.Model):
     updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("Updated at"))
 
     class Meta:
-        verbose_name_plural = _("积分账户s")
         verbose_name = _("points account")
+        verbose_name_plural = _("points accounts")
         constraints = [
             models.CheckConstraint(condition=Q(available__gte=0), name="points_account_available_gte_0"),
             models.CheckConstraint(condition=Q(pending__gte=0), name="points_account_pending_gte_0"),
@@ -246,8 +247,8 @@ class PointsLot(models.Model):
     )
 
     class Meta:
-        verbose_name_plural = _("积分批次s")
         verbose_name = _("points lot")
+        verbose_name_plural = _("points lots")
         constraints = [
             models.CheckConstraint(condition=Q(points__gte=0), name="points_lot_points_gte_0"),
             models.CheckConstraint(
@@ -311,8 +312,8 @@ class PointsHold(models.Model):
     settled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Settled at"))
 
     class Meta:
-        verbose_name_plural = _("积分冻结s")
         verbose_name = _("points hold")
+        verbose_name_plural = _("points holds")
         constraints = [
             models.CheckConstraint(condition=Q(points__gt=0), name="points_hold_points_gt_0"),
             models.CheckConstraint(
@@ -383,8 +384,8 @@ class Order(models.Model):
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
-        verbose_name_plural = _("订单s")
         verbose_name = _("order")
+        verbose_name_plural = pgettext_lazy("model", "orders")
         constraints = [
             models.UniqueConstraint(fields=["partner", "order_id"], name="uniq_order_per_partner"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="points_order_amount_gte_0"),
@@ -435,8 +436,8 @@ class Refund(models.Model):
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
-        verbose_name_plural = _("退款s")
         verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         constraints = [
             models.UniqueConstraint(fields=["order", "refund_id"], name="uniq_refund_per_order"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="points_refund_amount_gt_0"),
@@ -493,8 +494,8 @@ class EarningRule(models.Model):
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
-        verbose_name_plural = _("积分规则s")
         verbose_name = _("earning rule")
+        verbose_name_plural = _("earning rules")
         ordering = ["priority", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(points_per_unit__gte=0), name="points_rule_ppu_gte_0"),
@@ -542,8 +543,8 @@ class PromoMultiplier(models.Model):
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
-        verbose_name_plural = _("活动倍率s")
         verbose_name = _("promotional multiplier")
+        verbose_name_plural = _("promotional multipliers")
         ordering = ["-starts_at"]
         constraints = [
             models.CheckConstraint(condition=Q(multiplier__gte=1), name="points_promo_multiplier_gte_1"),
@@ -573,8 +574,8 @@ class BehaviourEvent(models.Model):
     received_at = models.DateTimeField(default=timezone.now, verbose_name=_("Received at"))
 
     class Meta:
-        verbose_name_plural = _("行为事件s")
         verbose_name = _("behaviour event")
+        verbose_name_plural = _("behaviour events")
         constraints = [
             models.UniqueConstraint(fields=["partner", "event_id"], name="uniq_behaviour_event_per_partner")
         ]
@@ -613,8 +614,8 @@ class RuleAward(models.Model):
     awarded_at = models.DateTimeField(default=timezone.now, verbose_name=_("Awarded at"))
 
     class Meta:
-        verbose_name_plural = _("规则发放记录s")
         verbose_name = _("rule award")
+        verbose_name_plural = _("rule awards")
         constraints = [
             models.UniqueConstraint(
                 fields=["rule", "source_type", "source_id"], name="uniq_rule_award_per_source"
@@ -670,8 +671,8 @@ class PointsAdjustment(models.Model):
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
-        verbose_name_plural = _("积分调整s")
         verbose_name = _("points adjustment")
+        verbose_name_plural = _("points adjustments")
         ordering = ["-created_at"]
         constraints = [models.CheckConstraint(condition=~Q(points=0), name="points_adjustment_nonzero")]
 
@@ -708,8 +709,8 @@ class Reward(models.Model):
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
 
     class Meta:
-        verbose_name_plural = _("商品s")
         verbose_name = _("reward")
+        verbose_name_plural = _("rewards")
         ordering = ["sort_order", "points_price", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(points_price__gt=0), name="points_reward_price_gt_0"),
@@ -764,8 +765,8 @@ class RewardRedemption(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("Created at"))
 
     class Meta:
-        verbose_name_plural = _("兑换记录s")
         verbose_name = _("reward redemption")
+        verbose_name_plural = _("reward redemptions")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="points_redemption_qty_gt_0"),
@@ -786,8 +787,8 @@ class ReconciliationReport(models.Model):
     drift_count = models.BigIntegerField(default=0, verbose_name=_("Drift count"))
 
     class Meta:
-        verbose_name_plural = _("对账报告s")
         verbose_name = _("reconciliation report")
+        verbose_name_plural = _("reconciliation reports")
         ordering = ["-started_at"]
 
     def __str__(self) -> str:
@@ -809,8 +810,8 @@ class ReconciliationDrift(models.Model):
     from_lots = models.BigIntegerField(null=True, blank=True, verbose_name=_("From lots"))
 
     class Meta:
-        verbose_name_plural = _("对账差异s")
         verbose_name = _("reconciliation drift")
+        verbose_name_plural = _("reconciliation drifts")
 
     def __str__(self) -> str:
         return f"account {self.account_id} {self.balance}: {self.recorded} vs {self.from_entries}/{self.from_lots}"

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.ids import new_code, new_public_id
 
@@ -90,7 +91,11 @@ class CouponTemplate(models.Model):
     )
     issued_count = models.PositiveIntegerField(_("issued"), default=0, editable=False)
     per_member_limit = models.PositiveIntegerField(
-        _("per-member limit"), null=True, blank=True, default=1, help_text=_("Empty = unlimited.")
+        pgettext_lazy("coupon template", "per-member limit"),
+        null=True,
+        blank=True,
+        default=1,
+        help_text=_("Empty = unlimited."),
     )
 
     # Scope: empty list = all.
@@ -311,8 +316,8 @@ class CouponEvent(models.Model):
 
     class Kind(models.TextChoices):
         ISSUED = "issued", _("Issued")
-        REDEEMED = "redeemed", _("Redeemed")
-        RELEASED = "released", _("Released")
+        REDEEMED = "redeemed", pgettext_lazy("coupon event", "Redeemed")
+        RELEASED = "released", pgettext_lazy("coupon event", "Released")
         EXPIRED = "expired", _("Expired")
         REVOKED = "revoked", _("Revoked")
 
@@ -381,10 +386,10 @@ class CouponBulkIssue(models.Model):
     """An operator's issue of one template to a filtered member list, run as a chunked job."""
 
     class State(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+        PENDING = "pending", pgettext_lazy("bulk issue state", "Pending")
+        RUNNING = "running", pgettext_lazy("bulk issue state", "Running")
+        DONE = "done", pgettext_lazy("bulk issue state", "Done")
+        FAILED = "failed", pgettext_lazy("bulk issue state", "Failed")
 
     template = models.ForeignKey(
         CouponTemplate, on_delete=models.PROTECT, related_name="bulk_issues", verbose_name=_("Template")
@@ -393,7 +398,7 @@ class CouponBulkIssue(models.Model):
         default=dict,
         blank=True,
         help_text=_("status, channel, region, tier_codes, member_ids (lists or strings)."),
-        verbose_name=_("Filters"),
+        verbose_name=pgettext_lazy("bulk issue", "Filters"),
     )
     state = models.CharField(
         max_length=10, choices=State.choices, default=State.PENDING, verbose_name=_("State")

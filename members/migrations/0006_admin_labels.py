@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterModelOptions(
             name="externalidentity",
-            options={"verbose_name": "external identity", "verbose_name_plural": "External identities"},
+            options={"verbose_name": "external identity", "verbose_name_plural": "external identities"},
         ),
         migrations.AlterModelOptions(
             name="notification",

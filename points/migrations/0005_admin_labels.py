@@ -21,14 +21,14 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AlterModelOptions(
             name="behaviourevent",
-            options={"verbose_name": "behaviour event", "verbose_name_plural": "行为事件s"},
+            options={"verbose_name": "behaviour event", "verbose_name_plural": "behaviour events"},
         ),
         migrations.AlterModelOptions(
             name="earningrule",
             options={
                 "ordering": ["priority", "id"],
                 "verbose_name": "earning rule",
-                "verbose_name_plural": "积分规则s",
+                "verbose_name_plural": "earning rules",
             },
         ),
         migrations.AlterModelOptions(
@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterModelOptions(
             name="order",
-            options={"verbose_name": "order", "verbose_name_plural": "订单s"},
+            options={"verbose_name": "order", "verbose_name_plural": "orders"},
         ),
         migrations.AlterModelOptions(
             name="orderitem",
@@ -45,54 +45,54 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterModelOptions(
             name="pointsaccount",
-            options={"verbose_name": "points account", "verbose_name_plural": "积分账户s"},
+            options={"verbose_name": "points account", "verbose_name_plural": "points accounts"},
         ),
         migrations.AlterModelOptions(
             name="pointsadjustment",
             options={
                 "ordering": ["-created_at"],
                 "verbose_name": "points adjustment",
-                "verbose_name_plural": "积分调整s",
+                "verbose_name_plural": "points adjustments",
             },
         ),
         migrations.AlterModelOptions(
             name="pointshold",
-            options={"verbose_name": "points hold", "verbose_name_plural": "积分冻结s"},
+            options={"verbose_name": "points hold", "verbose_name_plural": "points holds"},
         ),
         migrations.AlterModelOptions(
             name="pointslot",
-            options={"verbose_name": "points lot", "verbose_name_plural": "积分批次s"},
+            options={"verbose_name": "points lot", "verbose_name_plural": "points lots"},
         ),
         migrations.AlterModelOptions(
             name="promomultiplier",
             options={
                 "ordering": ["-starts_at"],
                 "verbose_name": "promotional multiplier",
-                "verbose_name_plural": "活动倍率s",
+                "verbose_name_plural": "promotional multipliers",
             },
         ),
         migrations.AlterModelOptions(
             name="reconciliationdrift",
-            options={"verbose_name": "reconciliation drift", "verbose_name_plural": "对账差异s"},
+            options={"verbose_name": "reconciliation drift", "verbose_name_plural": "reconciliation drifts"},
         ),
         migrations.AlterModelOptions(
             name="reconciliationreport",
             options={
                 "ordering": ["-started_at"],
                 "verbose_name": "reconciliation report",
-                "verbose_name_plural": "对账报告s",
+                "verbose_name_plural": "reconciliation reports",
             },
         ),
         migrations.AlterModelOptions(
             name="refund",
-            options={"verbose_name": "refund", "verbose_name_plural": "退款s"},
+            options={"verbose_name": "refund", "verbose_name_plural": "refunds"},
         ),
         migrations.AlterModelOptions(
             name="reward",
             options={
                 "ordering": ["sort_order", "points_price", "id"],
                 "verbose_name": "reward",
-                "verbose_name_plural": "商品s",
+                "verbose_name_plural": "rewards",
             },
         ),
         migrations.AlterModelOptions(
@@ -100,12 +100,12 @@ class Migration(migrations.Migration):
             options={
                 "ordering": ["-created_at"],
                 "verbose_name": "reward redemption",
-                "verbose_name_plural": "兑换记录s",
+                "verbose_name_plural": "reward redemptions",
             },
         ),
         migrations.AlterModelOptions(
             name="ruleaward",
-            options={"verbose_name": "rule award", "verbose_name_plural": "规则发放记录s"},
+            options={"verbose_name": "rule award", "verbose_name_plural": "rule awards"},
         ),
         migrations.AlterField(
             model_name="behaviourevent",

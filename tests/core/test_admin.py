@@ -21,6 +21,7 @@ def operator_client(client):
     user = get_user_model().objects.create_superuser(email="ops@example.com", password="S3cure-pass-123")
     client.force_login(user)
     client.user = user
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # messages asserted in English; zh-hans: test_admin_i18n
     return client
 
 
