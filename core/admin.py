@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext, gettext_noop, ngettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .errors import ApplicationError
@@ -21,6 +21,15 @@ from .models import (
     WebhookEndpoint,
 )
 from .outbox import WEBHOOK_EVENT_TYPES
+
+# Strings of Django's own admin and auth templates that its zh_Hans catalogue does not translate;
+# listed here so this app's catalogue carries them.
+DJANGO_ADMIN_STRINGS = [
+    gettext_noop("Model name"),
+    gettext_noop("Add link"),
+    gettext_noop("Change or view list link"),
+    gettext_noop("After you’ve created a user, you’ll be able to edit more user options."),
+]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -57,7 +66,9 @@ class PartnerAdmin(admin.ModelAdmin):
 
 
 class ApiKeyForm(forms.ModelForm):
-    scopes = forms.MultipleChoiceField(choices=(), widget=forms.CheckboxSelectMultiple, required=False)
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"), choices=(), widget=forms.CheckboxSelectMultiple, required=False
+    )
 
     class Meta:
         model = ApiKey
@@ -230,8 +241,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 class WebhookEndpointForm(forms.ModelForm):
-    url = forms.URLField(max_length=500, assume_scheme="https")
+    url = forms.URLField(label=_("Url"), max_length=500, assume_scheme="https")
     event_types = forms.MultipleChoiceField(
+        label=_("Event types"),
         choices=[("*", _("* (every event)"))] + [(t, t) for t in WEBHOOK_EVENT_TYPES],
         widget=forms.CheckboxSelectMultiple,
     )

@@ -18,8 +18,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from core.ids import new_public_id
 
@@ -275,7 +275,12 @@ class PointsLot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"lot {self.pk}: {self.remaining}/{self.points} {self.state}"
+        return gettext("Lot %(pk)s: %(remaining)s/%(points)s %(state)s") % {
+            "pk": self.pk,
+            "remaining": self.remaining,
+            "points": self.points,
+            "state": self.get_state_display(),
+        }
 
 
 class PointsHold(models.Model):
