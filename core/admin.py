@@ -241,7 +241,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 class WebhookEndpointForm(forms.ModelForm):
-    url = forms.URLField(label=_("Url"), max_length=500, assume_scheme="https")
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
     event_types = forms.MultipleChoiceField(
         label=_("Event types"),
         choices=[("*", _("* (every event)"))] + [(t, t) for t in WEBHOOK_EVENT_TYPES],

@@ -146,7 +146,7 @@ class RateLimitCounter(models.Model):
 
     bucket = models.CharField(max_length=100, primary_key=True, verbose_name=_("Bucket"))
     window_start = models.BigIntegerField(verbose_name=_("Window start"))
-    n = models.BigIntegerField(default=0, verbose_name=_("N"))
+    n = models.BigIntegerField(default=0, verbose_name=_("Requests"))
 
     class Meta:
         verbose_name = _("rate limit counter")
@@ -180,11 +180,11 @@ class AuditLog(models.Model):
         max_length=100, db_index=True, verbose_name=pgettext_lazy("audit log", "Action")
     )
     target_type = models.CharField(max_length=100, blank=True, verbose_name=_("Target type"))
-    target_id = models.CharField(max_length=100, blank=True, db_index=True, verbose_name=_("Target id"))
+    target_id = models.CharField(max_length=100, blank=True, db_index=True, verbose_name=_("Target ID"))
     before = models.JSONField(null=True, blank=True, verbose_name=_("Before"))
     after = models.JSONField(null=True, blank=True, verbose_name=_("After"))
-    ip_address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("Ip address"))
-    request_id = models.CharField(max_length=64, blank=True, verbose_name=_("Request id"))
+    ip_address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("IP address"))
+    request_id = models.CharField(max_length=64, blank=True, verbose_name=_("Request ID"))
     note = models.TextField(blank=True, verbose_name=_("Note"))
 
     class Meta:
@@ -199,7 +199,7 @@ class AuditLog(models.Model):
 class OutboxEvent(models.Model):
     """A webhook event written in the same transaction as the change that caused it."""
 
-    public_id = models.CharField(max_length=40, unique=True, verbose_name=_("Public id"))
+    public_id = models.CharField(max_length=40, unique=True, verbose_name=_("Public ID"))
     type = models.CharField(max_length=60, db_index=True, verbose_name=_("Type"))
     partner = models.ForeignKey(
         Partner,
@@ -257,7 +257,7 @@ class WebhookEndpoint(models.Model):
     partner = models.ForeignKey(
         Partner, on_delete=models.CASCADE, related_name="webhook_endpoints", verbose_name=_("Partner")
     )
-    url = models.URLField(max_length=500, verbose_name=_("Url"))
+    url = models.URLField(max_length=500, verbose_name=_("URL"))
     description = models.CharField(max_length=200, blank=True, verbose_name=_("Description"))
     event_types = models.JSONField(
         default=list, help_text=_("Subscribed event types."), verbose_name=_("Event types")
@@ -350,7 +350,7 @@ class WebhookAttempt(models.Model):
     )
     at = models.DateTimeField(default=timezone.now, verbose_name=_("At"))
     status_code = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("Status code"))
-    latency_ms = models.PositiveIntegerField(default=0, verbose_name=_("Latency ms"))
+    latency_ms = models.PositiveIntegerField(default=0, verbose_name=_("Latency (ms)"))
     response_excerpt = models.TextField(blank=True, verbose_name=_("Response excerpt"))
     error = models.TextField(blank=True, verbose_name=_("Error"))
     succeeded = models.BooleanField(default=False, verbose_name=_("Succeeded"))

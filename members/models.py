@@ -253,7 +253,7 @@ class Consent(models.Model):
     document = models.CharField(max_length=10, choices=Document.choices, verbose_name=_("Document"))
     version = models.CharField(max_length=30, verbose_name=_("Version"))
     accepted_at = models.DateTimeField(default=timezone.now, verbose_name=_("Accepted at"))
-    ip_address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("Ip address"))
+    ip_address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("IP address"))
     user_agent = models.CharField(max_length=300, blank=True, verbose_name=_("User agent"))
 
     class Meta:
@@ -277,16 +277,16 @@ class RegistrationSource(models.Model):
         User, on_delete=models.CASCADE, related_name="registration_source", verbose_name=_("Member")
     )
     channel = models.CharField(max_length=30, blank=True, verbose_name=_("Channel"))
-    utm_source = models.CharField(max_length=100, blank=True, verbose_name=_("Utm source"))
-    utm_medium = models.CharField(max_length=100, blank=True, verbose_name=_("Utm medium"))
-    utm_campaign = models.CharField(max_length=100, blank=True, verbose_name=_("Utm campaign"))
+    utm_source = models.CharField(max_length=100, blank=True, verbose_name=_("UTM source"))
+    utm_medium = models.CharField(max_length=100, blank=True, verbose_name=_("UTM medium"))
+    utm_campaign = models.CharField(max_length=100, blank=True, verbose_name=_("UTM campaign"))
     referrer = models.CharField(
         max_length=500,
         blank=True,
         help_text=_("HTTP referrer of the first page."),
         verbose_name=_("Referrer"),
     )
-    store_id = models.CharField(max_length=50, blank=True, db_index=True, verbose_name=_("Store id"))
+    store_id = models.CharField(max_length=50, blank=True, db_index=True, verbose_name=_("Store ID"))
     partner = models.ForeignKey(
         "core.Partner",
         null=True,
@@ -331,12 +331,12 @@ class VerificationCode(models.Model):
         max_length=254, help_text=_("Normalised phone number or email address."), verbose_name=_("Target")
     )
     code_hash = models.CharField(max_length=64, db_index=True, verbose_name=_("Code hash"))
-    is_link = models.BooleanField(default=False, verbose_name=_("Is link"))
+    is_link = models.BooleanField(default=False, verbose_name=_("Is a link"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("Created at"))
     expires_at = models.DateTimeField(verbose_name=_("Expires at"))
     used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Used at"))
     attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("Attempts"))
-    ip_address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("Ip address"))
+    ip_address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("IP address"))
     data = models.JSONField(default=dict, blank=True, verbose_name=_("Data"))
 
     class Meta:
@@ -373,20 +373,20 @@ class ReviewStatus(models.TextChoices):
 class RealNameVerification(models.Model):
     """实名认证: name + PRC resident ID number. Name and number are encrypted at rest."""
 
-    public_id = models.CharField(max_length=30, unique=True, verbose_name=_("Public id"))
+    public_id = models.CharField(max_length=30, unique=True, verbose_name=_("Public ID"))
     member = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="real_name_verifications", verbose_name=_("Member")
     )
-    name_encrypted = models.TextField(verbose_name=_("Name encrypted"))
-    id_number_encrypted = models.TextField(verbose_name=_("Id number encrypted"))
+    name_encrypted = models.TextField(verbose_name=_("Name (encrypted)"))
+    id_number_encrypted = models.TextField(verbose_name=_("ID number (encrypted)"))
     id_number_hash = models.CharField(
         max_length=64,
         db_index=True,
         help_text=_("HMAC, for duplicate checks."),
-        verbose_name=_("Id number hash"),
+        verbose_name=_("ID number hash"),
     )
-    id_number_masked = models.CharField(max_length=24, verbose_name=_("Id number masked"))
-    name_masked = models.CharField(max_length=60, verbose_name=_("Name masked"))
+    id_number_masked = models.CharField(max_length=24, verbose_name=_("ID number (masked)"))
+    name_masked = models.CharField(max_length=60, verbose_name=_("Name (masked)"))
     birth_date = models.DateField(verbose_name=_("Birth date"))
     region_code = models.CharField(max_length=6, verbose_name=_("Region code"))
     province = models.CharField(max_length=20, blank=True, verbose_name=_("Province"))
@@ -436,7 +436,7 @@ class QualificationDocument(models.Model):
         PROFESSIONAL = "professional", _("Professional certificate")
         OTHER = "other", _("Other")
 
-    public_id = models.CharField(max_length=30, unique=True, verbose_name=_("Public id"))
+    public_id = models.CharField(max_length=30, unique=True, verbose_name=_("Public ID"))
     member = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="documents", verbose_name=_("Member")
     )
@@ -504,7 +504,7 @@ class Ticket(models.Model):
         RESOLVED = "resolved", _("Resolved")
         CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
 
-    public_id = models.CharField(max_length=30, unique=True, verbose_name=_("Public id"))
+    public_id = models.CharField(max_length=30, unique=True, verbose_name=_("Public ID"))
     member = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="tickets", verbose_name=_("Member")
     )
@@ -621,7 +621,7 @@ class TicketReply(models.Model):
 class TicketAttachment(models.Model):
     """A file attached to a ticket; stored encrypted like documents, served by a checked view."""
 
-    public_id = models.CharField(max_length=30, unique=True, verbose_name=_("Public id"))
+    public_id = models.CharField(max_length=30, unique=True, verbose_name=_("Public ID"))
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("Ticket")
     )

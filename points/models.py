@@ -179,7 +179,7 @@ class PointsEntry(models.Model):
         help_text=_("Available balance after this line."), verbose_name=_("Balance after")
     )
     source_type = models.CharField(max_length=30, verbose_name=_("Source type"))
-    source_id = models.CharField(max_length=100, verbose_name=_("Source id"))
+    source_id = models.CharField(max_length=100, verbose_name=_("Source ID"))
     actor = models.CharField(
         max_length=200,
         blank=True,
@@ -236,7 +236,7 @@ class PointsLot(models.Model):
     )
     expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Expires at"))
     source_type = models.CharField(max_length=30, verbose_name=_("Source type"))
-    source_id = models.CharField(max_length=100, verbose_name=_("Source id"))
+    source_id = models.CharField(max_length=100, verbose_name=_("Source ID"))
     order = models.ForeignKey(
         "points.Order",
         null=True,
@@ -293,7 +293,7 @@ class PointsHold(models.Model):
         EXPIRED = "expired", _("Expired")
 
     hold_id = models.CharField(
-        max_length=40, unique=True, default=_hold_id, editable=False, verbose_name=_("Hold id")
+        max_length=40, unique=True, default=_hold_id, editable=False, verbose_name=_("Hold ID")
     )
     account = models.ForeignKey(
         PointsAccount, on_delete=models.PROTECT, related_name="holds", verbose_name=_("Account")
@@ -364,14 +364,14 @@ class Order(models.Model):
     partner = models.ForeignKey(
         "core.Partner", on_delete=models.PROTECT, related_name="+", verbose_name=_("Partner")
     )
-    order_id = models.CharField(max_length=64, verbose_name=_("Order id"))
+    order_id = models.CharField(max_length=64, verbose_name=_("Order ID"))
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", verbose_name=_("Member")
     )
     amount = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("Amount"))
     currency = models.CharField(max_length=3, default="CNY", verbose_name=_("Currency"))
     channel = models.CharField(max_length=30, blank=True, db_index=True, verbose_name=_("Channel"))
-    store_id = models.CharField(max_length=64, blank=True, verbose_name=_("Store id"))
+    store_id = models.CharField(max_length=64, blank=True, verbose_name=_("Store ID"))
     paid_at = models.DateTimeField(db_index=True, verbose_name=_("Paid at"))
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.PAID, db_index=True, verbose_name=_("Status")
@@ -407,7 +407,7 @@ class Order(models.Model):
 
 class OrderItem(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", verbose_name=_("Order"))
-    sku = models.CharField(max_length=64, verbose_name=_("Sku"))
+    sku = models.CharField(max_length=64, verbose_name=_("SKU"))
     category = models.CharField(max_length=64, blank=True, db_index=True, verbose_name=_("Category"))
     quantity = models.PositiveIntegerField(default=1, verbose_name=_("Quantity"))
     unit_price = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("Unit price"))
@@ -432,7 +432,7 @@ class Refund(models.Model):
     order = models.ForeignKey(
         Order, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("Order")
     )
-    refund_id = models.CharField(max_length=64, verbose_name=_("Refund id"))
+    refund_id = models.CharField(max_length=64, verbose_name=_("Refund ID"))
     amount = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("Amount"))
     items = models.JSONField(default=list, blank=True, verbose_name=_("Items"))
     points_reversed = models.BigIntegerField(default=0, verbose_name=_("Points reversed"))
@@ -568,7 +568,7 @@ class BehaviourEvent(models.Model):
     partner = models.ForeignKey(
         "core.Partner", on_delete=models.PROTECT, related_name="+", verbose_name=_("Partner")
     )
-    event_id = models.CharField(max_length=64, verbose_name=_("Event id"))
+    event_id = models.CharField(max_length=64, verbose_name=_("Event ID"))
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("Member")
     )
@@ -607,7 +607,7 @@ class RuleAward(models.Model):
         Order, null=True, blank=True, on_delete=models.PROTECT, related_name="awards", verbose_name=_("Order")
     )
     source_type = models.CharField(max_length=30, verbose_name=_("Source type"))
-    source_id = models.CharField(max_length=100, verbose_name=_("Source id"))
+    source_id = models.CharField(max_length=100, verbose_name=_("Source ID"))
     base_amount = models.DecimalField(
         max_digits=12, decimal_places=2, default=Decimal("0.00"), verbose_name=_("Base amount")
     )
@@ -645,7 +645,7 @@ class PointsAdjustment(models.Model):
         REJECTED = "rejected", _("Rejected")
 
     adjustment_id = models.CharField(
-        max_length=40, unique=True, default=_adjustment_id, editable=False, verbose_name=_("Adjustment id")
+        max_length=40, unique=True, default=_adjustment_id, editable=False, verbose_name=_("Adjustment ID")
     )
     account = models.ForeignKey(
         PointsAccount, on_delete=models.PROTECT, related_name="adjustments", verbose_name=_("Account")
@@ -745,7 +745,7 @@ class RewardRedemption(models.Model):
         PENDING = "pending", _("Awaiting fulfilment")
 
     redemption_id = models.CharField(
-        max_length=40, unique=True, default=_redemption_id, editable=False, verbose_name=_("Redemption id")
+        max_length=40, unique=True, default=_redemption_id, editable=False, verbose_name=_("Redemption ID")
     )
     reward = models.ForeignKey(
         Reward, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("Reward")

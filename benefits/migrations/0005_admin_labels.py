@@ -238,7 +238,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="couponevent",
             name="order_id",
-            field=models.CharField(blank=True, max_length=100, verbose_name="Order id"),
+            field=models.CharField(blank=True, max_length=100, verbose_name="Order ID"),
         ),
         migrations.AlterField(
             model_name="coupontemplate",

@@ -325,7 +325,7 @@ class CouponEvent(models.Model):
         Coupon, on_delete=models.CASCADE, related_name="events", verbose_name=_("Coupon")
     )
     kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("Kind"))
-    order_id = models.CharField(max_length=100, blank=True, verbose_name=_("Order id"))
+    order_id = models.CharField(max_length=100, blank=True, verbose_name=_("Order ID"))
     amount = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True, verbose_name=_("Amount")
     )

@@ -231,7 +231,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="auditlog",
             name="ip_address",
-            field=models.GenericIPAddressField(blank=True, null=True, verbose_name="Ip address"),
+            field=models.GenericIPAddressField(blank=True, null=True, verbose_name="IP address"),
         ),
         migrations.AlterField(
             model_name="auditlog",
@@ -241,12 +241,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="auditlog",
             name="request_id",
-            field=models.CharField(blank=True, max_length=64, verbose_name="Request id"),
+            field=models.CharField(blank=True, max_length=64, verbose_name="Request ID"),
         ),
         migrations.AlterField(
             model_name="auditlog",
             name="target_id",
-            field=models.CharField(blank=True, db_index=True, max_length=100, verbose_name="Target id"),
+            field=models.CharField(blank=True, db_index=True, max_length=100, verbose_name="Target ID"),
         ),
         migrations.AlterField(
             model_name="auditlog",
@@ -395,7 +395,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="outboxevent",
             name="public_id",
-            field=models.CharField(max_length=40, unique=True, verbose_name="Public id"),
+            field=models.CharField(max_length=40, unique=True, verbose_name="Public ID"),
         ),
         migrations.AlterField(
             model_name="outboxevent",
@@ -434,7 +434,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="ratelimitcounter",
             name="n",
-            field=models.BigIntegerField(default=0, verbose_name="N"),
+            field=models.BigIntegerField(default=0, verbose_name="Requests"),
         ),
         migrations.AlterField(
             model_name="ratelimitcounter",
@@ -464,7 +464,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="webhookattempt",
             name="latency_ms",
-            field=models.PositiveIntegerField(default=0, verbose_name="Latency ms"),
+            field=models.PositiveIntegerField(default=0, verbose_name="Latency (ms)"),
         ),
         migrations.AlterField(
             model_name="webhookattempt",
@@ -615,6 +615,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="webhookendpoint",
             name="url",
-            field=models.URLField(max_length=500, verbose_name="Url"),
+            field=models.URLField(max_length=500, verbose_name="URL"),
         ),
     ]

@@ -82,7 +82,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="consent",
             name="ip_address",
-            field=models.GenericIPAddressField(blank=True, null=True, verbose_name="Ip address"),
+            field=models.GenericIPAddressField(blank=True, null=True, verbose_name="IP address"),
         ),
         migrations.AlterField(
             model_name="consent",
@@ -246,7 +246,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="qualificationdocument",
             name="public_id",
-            field=models.CharField(max_length=30, unique=True, verbose_name="Public id"),
+            field=models.CharField(max_length=30, unique=True, verbose_name="Public ID"),
         ),
         migrations.AlterField(
             model_name="qualificationdocument",
@@ -315,7 +315,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="realnameverification",
             name="id_number_encrypted",
-            field=models.TextField(verbose_name="Id number encrypted"),
+            field=models.TextField(verbose_name="ID number (encrypted)"),
         ),
         migrations.AlterField(
             model_name="realnameverification",
@@ -324,13 +324,13 @@ class Migration(migrations.Migration):
                 db_index=True,
                 help_text="HMAC, for duplicate checks.",
                 max_length=64,
-                verbose_name="Id number hash",
+                verbose_name="ID number hash",
             ),
         ),
         migrations.AlterField(
             model_name="realnameverification",
             name="id_number_masked",
-            field=models.CharField(max_length=24, verbose_name="Id number masked"),
+            field=models.CharField(max_length=24, verbose_name="ID number (masked)"),
         ),
         migrations.AlterField(
             model_name="realnameverification",
@@ -345,12 +345,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="realnameverification",
             name="name_encrypted",
-            field=models.TextField(verbose_name="Name encrypted"),
+            field=models.TextField(verbose_name="Name (encrypted)"),
         ),
         migrations.AlterField(
             model_name="realnameverification",
             name="name_masked",
-            field=models.CharField(max_length=60, verbose_name="Name masked"),
+            field=models.CharField(max_length=60, verbose_name="Name (masked)"),
         ),
         migrations.AlterField(
             model_name="realnameverification",
@@ -360,7 +360,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="realnameverification",
             name="public_id",
-            field=models.CharField(max_length=30, unique=True, verbose_name="Public id"),
+            field=models.CharField(max_length=30, unique=True, verbose_name="Public ID"),
         ),
         migrations.AlterField(
             model_name="realnameverification",
@@ -455,22 +455,22 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="registrationsource",
             name="store_id",
-            field=models.CharField(blank=True, db_index=True, max_length=50, verbose_name="Store id"),
+            field=models.CharField(blank=True, db_index=True, max_length=50, verbose_name="Store ID"),
         ),
         migrations.AlterField(
             model_name="registrationsource",
             name="utm_campaign",
-            field=models.CharField(blank=True, max_length=100, verbose_name="Utm campaign"),
+            field=models.CharField(blank=True, max_length=100, verbose_name="UTM campaign"),
         ),
         migrations.AlterField(
             model_name="registrationsource",
             name="utm_medium",
-            field=models.CharField(blank=True, max_length=100, verbose_name="Utm medium"),
+            field=models.CharField(blank=True, max_length=100, verbose_name="UTM medium"),
         ),
         migrations.AlterField(
             model_name="registrationsource",
             name="utm_source",
-            field=models.CharField(blank=True, max_length=100, verbose_name="Utm source"),
+            field=models.CharField(blank=True, max_length=100, verbose_name="UTM source"),
         ),
         migrations.AlterField(
             model_name="throttlebucket",
@@ -537,7 +537,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="ticket",
             name="public_id",
-            field=models.CharField(max_length=30, unique=True, verbose_name="Public id"),
+            field=models.CharField(max_length=30, unique=True, verbose_name="Public ID"),
         ),
         migrations.AlterField(
             model_name="ticket",
@@ -572,7 +572,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="ticketattachment",
             name="public_id",
-            field=models.CharField(max_length=30, unique=True, verbose_name="Public id"),
+            field=models.CharField(max_length=30, unique=True, verbose_name="Public ID"),
         ),
         migrations.AlterField(
             model_name="ticketattachment",
@@ -766,12 +766,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="verificationcode",
             name="ip_address",
-            field=models.GenericIPAddressField(blank=True, null=True, verbose_name="Ip address"),
+            field=models.GenericIPAddressField(blank=True, null=True, verbose_name="IP address"),
         ),
         migrations.AlterField(
             model_name="verificationcode",
             name="is_link",
-            field=models.BooleanField(default=False, verbose_name="Is link"),
+            field=models.BooleanField(default=False, verbose_name="Is a link"),
         ),
         migrations.AlterField(
             model_name="verificationcode",

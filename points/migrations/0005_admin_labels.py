@@ -110,7 +110,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="behaviourevent",
             name="event_id",
-            field=models.CharField(max_length=64, verbose_name="Event id"),
+            field=models.CharField(max_length=64, verbose_name="Event ID"),
         ),
         migrations.AlterField(
             model_name="behaviourevent",
@@ -235,7 +235,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="order",
             name="order_id",
-            field=models.CharField(max_length=64, verbose_name="Order id"),
+            field=models.CharField(max_length=64, verbose_name="Order ID"),
         ),
         migrations.AlterField(
             model_name="order",
@@ -283,7 +283,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="order",
             name="store_id",
-            field=models.CharField(blank=True, max_length=64, verbose_name="Store id"),
+            field=models.CharField(blank=True, max_length=64, verbose_name="Store ID"),
         ),
         migrations.AlterField(
             model_name="order",
@@ -318,7 +318,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="orderitem",
             name="sku",
-            field=models.CharField(max_length=64, verbose_name="Sku"),
+            field=models.CharField(max_length=64, verbose_name="SKU"),
         ),
         migrations.AlterField(
             model_name="orderitem",
@@ -398,7 +398,7 @@ class Migration(migrations.Migration):
                 editable=False,
                 max_length=40,
                 unique=True,
-                verbose_name="Adjustment id",
+                verbose_name="Adjustment ID",
             ),
         ),
         migrations.AlterField(
@@ -550,7 +550,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="pointsentry",
             name="source_id",
-            field=models.CharField(max_length=100, verbose_name="Source id"),
+            field=models.CharField(max_length=100, verbose_name="Source ID"),
         ),
         migrations.AlterField(
             model_name="pointsentry",
@@ -590,7 +590,7 @@ class Migration(migrations.Migration):
                 editable=False,
                 max_length=40,
                 unique=True,
-                verbose_name="Hold id",
+                verbose_name="Hold ID",
             ),
         ),
         migrations.AlterField(
@@ -690,7 +690,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="pointslot",
             name="source_id",
-            field=models.CharField(max_length=100, verbose_name="Source id"),
+            field=models.CharField(max_length=100, verbose_name="Source ID"),
         ),
         migrations.AlterField(
             model_name="pointslot",
@@ -830,7 +830,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="refund",
             name="refund_id",
-            field=models.CharField(max_length=64, verbose_name="Refund id"),
+            field=models.CharField(max_length=64, verbose_name="Refund ID"),
         ),
         migrations.AlterField(
             model_name="reward",
@@ -901,7 +901,7 @@ class Migration(migrations.Migration):
                 editable=False,
                 max_length=40,
                 unique=True,
-                verbose_name="Redemption id",
+                verbose_name="Redemption ID",
             ),
         ),
         migrations.AlterField(
@@ -988,7 +988,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="ruleaward",
             name="source_id",
-            field=models.CharField(max_length=100, verbose_name="Source id"),
+            field=models.CharField(max_length=100, verbose_name="Source ID"),
         ),
         migrations.AlterField(
             model_name="ruleaward",
