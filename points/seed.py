@@ -28,14 +28,12 @@ from django.db.models import JSONField
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import events
-from core.ids import new_public_id
-from core.models import OutboxEvent, Partner
-from members.models import Notification
+from core.models import Partner
+from core.money import format_money
 from tiers import rules
 from tiers.models import GrowthEntry, MemberTier, TierChange
 from tiers.selectors import tier_default, tier_list
-from tiers.services import GrowthRow, growth_bulk_record
+from tiers.services import GrowthRow, growth_bulk_record, tier_changes_record_bulk
 
 from .models import (
     EarningRule,
@@ -221,17 +219,6 @@ def seed_orders(*, members: int, stdout, rng: random.Random) -> None:
                     "evaluate_at",
                 ],
             ),
-            (
-                "change",
-                TierChange,
-                ["id", "member", "from_tier", "to_tier", "source", "reason", "created_at"],
-            ),
-            (
-                "note",
-                Notification,
-                ["id", "member", "kind", "title", "body", "data", "channels", "dedupe_key", "created_at"],
-            ),
-            ("outbox", OutboxEvent, ["id", "public_id", "type", "data", "created_at"]),
         )
     }
     ctx = {
@@ -616,67 +603,24 @@ def _record_growth(orders: list[list], order_ids: list[int], *, ctx: dict, now: 
             _record_upgrades(upgrades, default=default, ctx=ctx, now=now)
 
 
-def _label(tier) -> str:
-    return f"{tier.name} {tier.name_en}"
-
-
 def _record_upgrades(upgrades: list[tuple], *, default, ctx: dict, now: datetime) -> None:
-    """What tier_change_record writes for each at-once upgrade, in bulk."""
-    t = ctx["tables"]
-    members = dict(
-        get_user_model().objects.filter(pk__in=[pk for pk, _b, _s in upgrades]).values_list("pk", "member_id")
+    """The at-once upgrades: reasons as the growth service words them, then the tier
+    service's bulk recorder (TierChange rows, notices, tier.changed webhook events, events)."""
+    members = (
+        get_user_model()
+        .objects.only("id", "member_id", "email", "phone", "status")
+        .in_bulk([pk for pk, _b, _s in upgrades])
     )
-    change_ids = t["change"].ids(len(upgrades))
-    changes, notes, events_rows, reasons = [], [], [], []
-    for cid, (pk, best, sums) in zip(change_ids, upgrades, strict=True):
+    changes = []
+    for pk, best, sums in upgrades:
         window = sums.get(best.window_months) or rules.WindowSums()
         reason = _(
             "Qualified with growth value %(growth)s, spend %(spend)s and %(orders)s orders in %(months)s months"
         ) % {
             "growth": window.growth,
-            "spend": window.spend,
+            "spend": format_money(Decimal(window.spend)),
             "orders": window.orders,
             "months": best.window_months,
         }
-        reasons.append(reason)
-        changes.append((cid, pk, default.pk, best.pk, TierChange.Source.GROWTH, reason[:255], now))
-        notes.append(
-            (
-                pk,
-                "tier.changed",
-                _("Welcome to %(tier)s") % {"tier": _label(best)},
-                _("Your member tier is now %(tier)s. Enjoy its benefits.") % {"tier": _label(best)},
-                {"from": default.code, "to": best.code},
-                ["inbox", "email"],
-                f"tier.changed:{cid}",
-                now,
-            )
-        )
-        events_rows.append(
-            (
-                new_public_id("evt", 20),
-                "tier.changed",
-                {
-                    "member_id": members[pk],
-                    "from_tier": default.code,
-                    "to_tier": best.code,
-                    "effective_tier": best.code,
-                    "direction": "up",
-                    "source": TierChange.Source.GROWTH,
-                    "reason": reason,
-                    "changed_at": now,
-                },
-                now,
-            )
-        )
-    t["change"].insert(changes)
-    note_ids = t["note"].ids(len(notes))
-    t["note"].insert([(nid, *row) for nid, row in zip(note_ids, notes, strict=True)])
-    event_ids = t["outbox"].ids(len(events_rows))
-    t["outbox"].insert([(eid, *row) for eid, row in zip(event_ids, events_rows, strict=True)])
-    if events.handlers(events.TIER_CHANGED):
-        users = get_user_model().objects.in_bulk([pk for pk, _b, _s in upgrades])
-        for (pk, best, _sums), reason in zip(upgrades, reasons, strict=True):
-            events.publish(
-                events.TIER_CHANGED, member=users[pk], old_tier=default, new_tier=best, reason=reason
-            )
+        changes.append((members[pk], default, best, reason))
+    tier_changes_record_bulk(changes=changes, source=TierChange.Source.GROWTH, at=now)
