@@ -9,9 +9,10 @@ seeded data). Per-order services are not used.
 Growth value: for members new to the tier engine (no tier state, no growth yet, as every
 demo member is) the seeder writes what tiers.services.growth_bulk_record would: one growth
 entry per order, the tier state with its lifetime totals, and for members whose window sums
-reach a higher tier the at-once upgrade (tier, tier_since, evaluate_at), the TierChange, the
-inbox notice and the tier.changed webhook event, and publishes TIER_CHANGED. Members who
-already have a tier state or growth go through growth_bulk_record itself.
+reach a higher tier the at-once upgrade (tier, tier_since, evaluate_at), recorded through
+tiers.services.tier_changes_record_bulk (TierChange, inbox notice, tier.changed webhook event,
+TIER_CHANGED). Members who already have a tier state or growth go through
+growth_bulk_record itself.
 """
 
 from __future__ import annotations
