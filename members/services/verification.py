@@ -138,33 +138,52 @@ def _realname_approved(*, member: User, verification: RealNameVerification) -> N
     member_notify(member=member, kind="verification.approved", title=_("Real-name verification approved"))
 
 
-def realname_review(
-    *, verification: RealNameVerification, actor: User, approve: bool, reason: str = "", request=None
-) -> RealNameVerification:
+def _review_reason(*, approve: bool, reason: str) -> str:
     reason = (reason or "").strip()
     if not approve and not reason:
         raise ApplicationError(_("Give a reason for the rejection."), errors={"reason": [_("Required.")]})
+    return reason
+
+
+def _review_record(
+    *, model, pk: int, actor: User, approve: bool, reason: str, request, already: str, action: str, key: str
+):
+    """An operator's decision on a pending review item (caller's transaction): lock, check, record, audit."""
+    item = model.objects.select_for_update().select_related("member").get(pk=pk)
+    if item.status != ReviewStatus.PENDING:
+        raise ApplicationError(already, code="already_reviewed", status=409)
+    item.status = ReviewStatus.APPROVED if approve else ReviewStatus.REJECTED
+    item.review_note = reason
+    item.reviewed_by = actor
+    item.reviewed_at = timezone.now()
+    item.save(update_fields=["status", "review_note", "reviewed_by", "reviewed_at"])
+    audit_log_record(
+        action=action,
+        actor_type="operator",
+        actor_user=actor,
+        target=item.member,
+        after={key: item.public_id, "status": item.status},
+        note=reason,
+        request=request,
+    )
+    return item
+
+
+def realname_review(
+    *, verification: RealNameVerification, actor: User, approve: bool, reason: str = "", request=None
+) -> RealNameVerification:
+    reason = _review_reason(approve=approve, reason=reason)
     with transaction.atomic():
-        verification = (
-            RealNameVerification.objects.select_for_update().select_related("member").get(pk=verification.pk)
-        )
-        if verification.status != ReviewStatus.PENDING:
-            raise ApplicationError(
-                _("This request was already reviewed."), code="already_reviewed", status=409
-            )
-        verification.status = ReviewStatus.APPROVED if approve else ReviewStatus.REJECTED
-        verification.review_note = reason
-        verification.reviewed_by = actor
-        verification.reviewed_at = timezone.now()
-        verification.save(update_fields=["status", "review_note", "reviewed_by", "reviewed_at"])
-        audit_log_record(
-            action="members.realname.reviewed",
-            actor_type="operator",
-            actor_user=actor,
-            target=verification.member,
-            after={"verification": verification.public_id, "status": verification.status},
-            note=reason,
+        verification = _review_record(
+            model=RealNameVerification,
+            pk=verification.pk,
+            actor=actor,
+            approve=approve,
+            reason=reason,
             request=request,
+            already=_("This request was already reviewed."),
+            action="members.realname.reviewed",
+            key="verification",
         )
         if approve:
             _realname_approved(member=verification.member, verification=verification)
@@ -253,30 +272,18 @@ def document_upload(*, member: User, kind: str, uploaded, request=None) -> Quali
 def document_review(
     *, document: QualificationDocument, actor: User, approve: bool, reason: str = "", request=None
 ) -> QualificationDocument:
-    reason = (reason or "").strip()
-    if not approve and not reason:
-        raise ApplicationError(_("Give a reason for the rejection."), errors={"reason": [_("Required.")]})
+    reason = _review_reason(approve=approve, reason=reason)
     with transaction.atomic():
-        document = (
-            QualificationDocument.objects.select_for_update().select_related("member").get(pk=document.pk)
-        )
-        if document.status != ReviewStatus.PENDING:
-            raise ApplicationError(
-                _("This document was already reviewed."), code="already_reviewed", status=409
-            )
-        document.status = ReviewStatus.APPROVED if approve else ReviewStatus.REJECTED
-        document.review_note = reason
-        document.reviewed_by = actor
-        document.reviewed_at = timezone.now()
-        document.save(update_fields=["status", "review_note", "reviewed_by", "reviewed_at"])
-        audit_log_record(
-            action="members.document.reviewed",
-            actor_type="operator",
-            actor_user=actor,
-            target=document.member,
-            after={"document": document.public_id, "status": document.status},
-            note=reason,
+        document = _review_record(
+            model=QualificationDocument,
+            pk=document.pk,
+            actor=actor,
+            approve=approve,
+            reason=reason,
             request=request,
+            already=_("This document was already reviewed."),
+            action="members.document.reviewed",
+            key="document",
         )
         if approve:
             _announce_verified(member=document.member, level="qualification")
