@@ -231,24 +231,27 @@ class MemberKindFilter(admin.SimpleListFilter):
 # --- inlines --------------------------------------------------------------------------------
 
 
-class ExternalIdentityInline(admin.TabularInline):
-    """Read-only: identities are bound through the API (member_identity_bind)."""
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown for context on the member page; they change through services only."""
 
-    model = ExternalIdentity
     extra = 0
     can_delete = False
-    fields = ["provider", "subject", "partner", "created_at"]
-    readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
 
 
-class RealNameInline(admin.TabularInline):
+class ExternalIdentityInline(ReadOnlyInline):
+    """Read-only: identities are bound through the API (member_identity_bind)."""
+
+    model = ExternalIdentity
+    fields = ["provider", "subject", "partner", "created_at"]
+    readonly_fields = fields
+
+
+class RealNameInline(ReadOnlyInline):
     model = RealNameVerification
     fk_name = "member"
-    extra = 0
-    can_delete = False
     fields = [
         "public_id",
         "name_masked",
@@ -261,20 +264,12 @@ class RealNameInline(admin.TabularInline):
     ]
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class DocumentInline(admin.TabularInline):
+class DocumentInline(ReadOnlyInline):
     model = QualificationDocument
     fk_name = "member"
-    extra = 0
-    can_delete = False
     fields = ["public_id", "kind", "status", "review_note", "created_at", "open_link"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("file"))
     def open_link(self, obj):
@@ -283,28 +278,18 @@ class DocumentInline(admin.TabularInline):
         )
 
 
-class TicketInline(admin.TabularInline):
+class TicketInline(ReadOnlyInline):
     model = Ticket
     fk_name = "member"
-    extra = 0
-    can_delete = False
     fields = ["public_id", "category", "subject", "status", "priority", "created_at"]
     readonly_fields = fields
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class ConsentInline(admin.TabularInline):
+class ConsentInline(ReadOnlyInline):
     model = Consent
-    extra = 0
-    can_delete = False
     fields = ["document", "version", "accepted_at", "ip_address"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 # --- freeze / unfreeze with a reason (intermediate page) ------------------------------------
