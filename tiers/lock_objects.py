@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
-
 from core.errors import ApplicationError
 
 from .models import MemberTier, Subscription
@@ -13,17 +11,16 @@ from .selectors import tier_default
 def member_tier_lock(*, member) -> MemberTier:
     """The member's tier state row, created on first use (entry tier) and locked FOR UPDATE."""
     qs = MemberTier.objects.select_for_update(of=("self",)).select_related("tier", "override_tier")
-    state = qs.filter(member_id=member.pk).first()
-    if state is not None:
-        return state
-    default = tier_default()
-    if default is None:
-        raise ApplicationError("No tier is configured.", code="tier_not_configured", status=409)
-    try:
-        with transaction.atomic():
-            MemberTier.objects.create(member_id=member.pk, tier=default)
-    except IntegrityError:
-        pass  # created concurrently; lock theirs
+    for _attempt in range(3):
+        state = qs.filter(member_id=member.pk).first()
+        if state is not None:
+            return state
+        default = tier_default()
+        if default is None:
+            raise ApplicationError("No tier is configured.", code="tier_not_configured", status=409)
+        # INSERT ... ON CONFLICT DO NOTHING: a concurrent first use waits for the other
+        # transaction, then finds its row on the next pass (no savepoint, no error to catch).
+        MemberTier.objects.bulk_create([MemberTier(member_id=member.pk, tier=default)], ignore_conflicts=True)
     return qs.get(member_id=member.pk)
 
 
