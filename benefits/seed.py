@@ -12,20 +12,17 @@ queued task each). Redemptions use coupon_redeem for a bounded number of coupons
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter, defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
-from core.ids import new_public_id
-from core.models import OutboxEvent
+from core.outbox import outbox_emit_bulk
 
 from .lock_objects import coupon_template_lock
 from .models import Coupon, CouponEvent, CouponTemplate, TierCouponEntitlement, TrialProduct
@@ -88,10 +85,6 @@ def _trial_get_or_create(*, sku: str, defaults: dict) -> tuple[TrialProduct, boo
     if existing is not None:
         return existing, False
     return trial_product_create(sku=sku, **defaults), True
-
-
-def _jsonable(data: dict) -> dict:
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
 def _issue_bulk(*, template: CouponTemplate, requests: list, source: str, source_ref: str, actor: str, now):
@@ -175,17 +168,7 @@ def _issue_bulk(*, template: CouponTemplate, requests: list, source: str, source
             ],
             batch_size=1000,
         )
-        OutboxEvent.objects.bulk_create(
-            [
-                OutboxEvent(
-                    public_id=new_public_id("evt", 20),
-                    type="coupon.issued",
-                    data=_jsonable(coupon_payload(c)),
-                )
-                for c in to_create
-            ],
-            batch_size=1000,
-        )
+        outbox_emit_bulk(type="coupon.issued", items=[coupon_payload(c) for c in to_create])
     counts["issued"] += len(to_create)
     return to_create, counts
 

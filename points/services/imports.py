@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 
 from core import events
 from core.errors import ApplicationError
+from core.outbox import outbox_emit_bulk
 
 from ..lock_objects import accounts_lock
 from ..models import (
@@ -30,7 +31,6 @@ from .ledger import (
     accounts_add_bulk,
     actor_label,
     lot_expiry,
-    outbox_emit_bulk,
     points_settings_get,
 )
 from .orders import _validate_order, order_record, order_response_body
@@ -335,20 +335,18 @@ def _import_bulk(*, partner, todo, actor) -> dict[int, dict] | None:
         )
         member_ids = {m.pk: m.member_id for _i, _d, m in todo}
         outbox_emit_bulk(
-            [
-                (
-                    "points.earned",
-                    {
-                        "member_id": member_ids[member_pk],
-                        "points": points,
-                        "available": state[member_pk][0],
-                        "source_type": "orders_import",
-                        "source_id": "",
-                    },
-                )
+            type="points.earned",
+            items=[
+                {
+                    "member_id": member_ids[member_pk],
+                    "points": points,
+                    "available": state[member_pk][0],
+                    "source_type": "orders_import",
+                    "source_id": "",
+                }
                 for member_pk, points in earned_now.items()
                 if points > 0
-            ]
+            ],
         )
         from tiers.services import GrowthRow, growth_bulk_record
 

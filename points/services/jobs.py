@@ -15,7 +15,7 @@ from django.db.models import Case, F, Min, Sum, Value, When
 from django.utils import timezone
 
 from core.jobs import job_run
-from core.outbox import outbox_emit
+from core.outbox import outbox_emit, outbox_emit_bulk
 
 from ..lock_objects import account_lock, accounts_lock
 from ..models import (
@@ -28,7 +28,7 @@ from ..models import (
     ReconciliationReport,
 )
 from .holds import points_hold_expire
-from .ledger import accounts_add_bulk, confirm_lot, outbox_emit_bulk, points_settings_get
+from .ledger import accounts_add_bulk, confirm_lot, points_settings_get
 
 logger = logging.getLogger("memberhub.points")
 
@@ -149,18 +149,16 @@ def _expire_accounts(due, account_pks: list[int], *, now: datetime, limit: int |
             PointsAccount.objects.filter(pk__in=list(per_account)).values_list("pk", "member__member_id")
         )
         outbox_emit_bulk(
-            [
-                (
-                    "points.expired",
-                    {
-                        "member_id": members[account_pk],
-                        "points": points,
-                        "available": balance[account_pk],
-                        "expired_at": now,
-                    },
-                )
+            type="points.expired",
+            items=[
+                {
+                    "member_id": members[account_pk],
+                    "points": points,
+                    "available": balance[account_pk],
+                    "expired_at": now,
+                }
                 for account_pk, points in per_account.items()
-            ]
+            ],
         )
         counts["lots"] += len(lots)
         counts["points"] += sum(per_account.values())

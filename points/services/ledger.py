@@ -404,32 +404,3 @@ def accounts_add_bulk(deltas: dict[int, dict[str, int]], *, at: datetime) -> Non
         for f in fields
     }
     PointsAccount.objects.filter(pk__in=list(deltas)).update(updated_at=at, **changes)
-
-
-def outbox_emit_bulk(events: list[tuple[str, dict]]) -> int:
-    """Write many webhook events in one INSERT, for set-based jobs.
-
-    Unlike core.outbox.outbox_emit it enqueues no task per event: core's every-minute
-    `core.webhooks_sweep` dispatches events left undispatched, so nothing is lost.
-    """
-    import json
-
-    from django.core.serializers.json import DjangoJSONEncoder
-
-    from core.ids import new_public_id
-    from core.models import OutboxEvent
-    from core.outbox import WEBHOOK_EVENT_TYPES
-
-    rows = []
-    for type_, data in events:
-        if type_ not in WEBHOOK_EVENT_TYPES:
-            raise ValueError(f"unknown webhook event type {type_!r}")
-        rows.append(
-            OutboxEvent(
-                public_id=new_public_id("evt", 20),
-                type=type_,
-                data=json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
-            )
-        )
-    OutboxEvent.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
