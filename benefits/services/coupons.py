@@ -21,7 +21,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from core.errors import ApplicationError, Conflict, ErrorCode
-from core.outbox import outbox_emit
+from core.outbox import outbox_emit_bulk
 from members.services import member_assert_can_transact
 
 from ..lock_objects import coupon_template_lock
@@ -170,8 +170,7 @@ def _issue_locked(
             for c in to_create
         ]
     )
-    for coupon in to_create:
-        outbox_emit(type="coupon.issued", data=coupon_payload(coupon))
+    outbox_emit_bulk(type="coupon.issued", items=[coupon_payload(c) for c in to_create])
     return outcomes
 
 
