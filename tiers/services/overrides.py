@@ -26,6 +26,48 @@ def _snapshot(state: MemberTier) -> dict:
     }
 
 
+def _override_write(
+    *,
+    member,
+    state: MemberTier,
+    fields: dict,
+    before,
+    action: str,
+    reason: str,
+    change_reason: str,
+    actor,
+    request,
+    now,
+) -> None:
+    """Write the override fields on the locked state, audit before/after, and record the
+    change of effective tier if there is one (caller's transaction)."""
+    before_snapshot = _snapshot(state)
+    MemberTier.objects.filter(pk=state.pk).update(**fields)
+    state.refresh_from_db()
+    after = tier_effective(member=member, now=now)
+    audit_log_record(
+        action=action,
+        actor_type="operator" if actor is not None else "system",
+        actor_user=actor,
+        target=member,
+        before=before_snapshot,
+        after=_snapshot(state),
+        request=request,
+        note=reason,
+    )
+    if after != before:
+        tier_change_record(
+            member=member,
+            from_tier=before,
+            to_tier=after,
+            effective_tier=after,
+            source=TierChange.Source.OVERRIDE,
+            reason=change_reason,
+            actor=str(actor) if actor is not None else "system",
+            at=now,
+        )
+
+
 def tier_override_set(
     *, member: User, tier: Tier, reason: str, until: datetime | None = None, actor=None, request=None
 ) -> MemberTier:
@@ -43,35 +85,19 @@ def tier_override_set(
     now = timezone.now()
     with transaction.atomic():
         state = member_tier_lock(member=member)
-        before_snapshot = _snapshot(state)
         before = tier_effective(member=member, now=now)
-        MemberTier.objects.filter(pk=state.pk).update(
-            override_tier=tier, override_reason=reason[:255], override_until=until
-        )
-        state.refresh_from_db()
-        after = tier_effective(member=member, now=now)
-        label = str(actor) if actor is not None else "system"
-        audit_log_record(
+        _override_write(
+            member=member,
+            state=state,
+            fields={"override_tier": tier, "override_reason": reason[:255], "override_until": until},
+            before=before,
             action="tiers.override_set",
-            actor_type="operator" if actor is not None else "system",
-            actor_user=actor,
-            target=member,
-            before=before_snapshot,
-            after=_snapshot(state),
+            reason=reason,
+            change_reason=reason,
+            actor=actor,
             request=request,
-            note=reason,
+            now=now,
         )
-        if after != before:
-            tier_change_record(
-                member=member,
-                from_tier=before,
-                to_tier=after,
-                effective_tier=after,
-                source=TierChange.Source.OVERRIDE,
-                reason=reason,
-                actor=label,
-                at=now,
-            )
     return state
 
 
@@ -81,34 +107,19 @@ def tier_override_clear(*, member: User, reason: str = "", actor=None, request=N
         state = member_tier_lock(member=member)
         if state.override_tier_id is None:
             return state
-        before_snapshot = _snapshot(state)
         before = state.override_tier  # in force until now (an expired one until its expiry)
-        MemberTier.objects.filter(pk=state.pk).update(
-            override_tier=None, override_reason="", override_until=None
-        )
-        state.refresh_from_db()
-        after = tier_effective(member=member, now=now)
-        audit_log_record(
+        _override_write(
+            member=member,
+            state=state,
+            fields={"override_tier": None, "override_reason": "", "override_until": None},
+            before=before,
             action="tiers.override_cleared",
-            actor_type="operator" if actor is not None else "system",
-            actor_user=actor,
-            target=member,
-            before=before_snapshot,
-            after=_snapshot(state),
+            reason=reason,
+            change_reason=reason or _("Manual tier override ended"),
+            actor=actor,
             request=request,
-            note=reason,
+            now=now,
         )
-        if after != before:
-            tier_change_record(
-                member=member,
-                from_tier=before,
-                to_tier=after,
-                effective_tier=after,
-                source=TierChange.Source.OVERRIDE,
-                reason=reason or _("Manual tier override ended"),
-                actor=str(actor) if actor is not None else "system",
-                at=now,
-            )
     return state
 
 
